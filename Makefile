@@ -1,0 +1,26 @@
+# make demo: colorize the bundled sample pair.  make test: the whole suite.  Both start from a fresh clone.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+SAMPLES := runtime/samples
+DEMO_OUT := demo
+
+.PHONY: install demo test clean
+
+install: $(VENV)/.installed
+
+# torch==2.13.0 is the CPU build this project is pinned to (see pyproject.toml); pip finds it first.
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[train,export,dev]'
+	touch $@
+
+demo: install
+	mkdir -p $(DEMO_OUT)
+	$(PY) -m dualcam.model.predict $(SAMPLES)/motorcycle_mono.png $(SAMPLES)/motorcycle_color.png -o $(DEMO_OUT)/motorcycle.color.png
+
+test: install
+	$(PY) -m pytest -q
+
+clean:
+	rm -rf $(VENV) $(DEMO_OUT) *.egg-info

@@ -1,0 +1,35 @@
+"""Checkpoints carry their config, so a model is rebuilt from the file alone."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import torch
+
+from .config import DualCamConfig
+from .network import DualCamNet
+
+SHIPPED_WEIGHTS = Path(__file__).parent / "weights" / "mobile.pt"
+
+
+def save_checkpoint(path: str | Path, model: DualCamNet, **extra) -> None:
+    """Atomic write: a crash while saving never leaves a truncated checkpoint behind."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    state = {"config": model.config.to_dict(), "model": model.state_dict(), **extra}
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    torch.save(state, tmp)
+    os.replace(tmp, path)
+
+
+def load_checkpoint(path: str | Path) -> dict:
+    """The raw checkpoint dict; only tensors and plain containers are accepted (weights_only)."""
+    return torch.load(Path(path), map_location="cpu", weights_only=True)
+
+
+def load_model(path: str | Path | None = None) -> DualCamNet:
+    """Rebuild the network from a checkpoint (the shipped mobile weights by default), in eval mode."""
+    state = load_checkpoint(path or SHIPPED_WEIGHTS)
+    model = DualCamNet(DualCamConfig.from_dict(state["config"]))
+    model.load_state_dict(state["model"])
+    return model.eval()

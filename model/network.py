@@ -1,0 +1,73 @@
+"""The colorization network of Dong et al. (AAAI 2019), assembled from its parts."""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from .aggregate import normalise, soft_argmax_weights, weighted_average
+from .attention import CandidateAttention
+from .config import DualCamConfig
+from .cost_volume import concat_volume
+from .features import ResNet
+from .regulation import Hourglass3d
+
+
+class DualCamNet(nn.Module):
+    """Mono luma + reference (colour camera) luma and chroma -> chroma of the mono view.
+
+    Inputs are (B, 1, H, W) mono Y, (B, 1, H, W_ref) reference Y and (B, 2, H, W_ref) reference Cb/Cr on
+    [0, 1], with H and W multiples of `config.stride`. The reference may be wider than the mono view, by up
+    to d columns on the right (the search side); narrower references are extended by edge replication,
+    which is what the network sees at the right border of a whole image.
+    """
+
+    def __init__(self, config: DualCamConfig):
+        super().__init__()
+        self.config = config
+        n, blocks = config.features, config.res_blocks
+        self.features = ResNet(1, n, blocks, n, stride=2)  # ResNet1, shared by mono and reference
+        self.attention = CandidateAttention(n) if config.attention else None
+        self.regulation = Hourglass3d(n, config.hourglass_levels)
+        if config.color_residue:
+            self.chroma_features = ResNet(1, n, blocks, n)  # ResNet2, on C0
+            self.luma_features = ResNet(1, n, blocks, n)  # ResNet3, on the mono Y
+            self.residue = ResNet(2 * n, n, blocks, 1)  # ResNet4
+
+    def pad_reference(self, reference: Tensor, width: int) -> Tensor:
+        """Make the reference exactly width + d wide: crop extra context, replicate the edge if short."""
+        target = width + self.config.max_disparity
+        if reference.shape[-1] >= target:
+            return reference[..., :target]
+        return F.pad(reference, (0, target - reference.shape[-1], 0, 0), mode="replicate")
+
+    def weight_volume(self, mono_y: Tensor, ref_y: Tensor) -> Tensor:
+        """(B, d, H, W) weights over candidates, computed once and shared by Cb and Cr."""
+        volume = concat_volume(self.features(mono_y), self.features(ref_y), self.config.max_disparity // 2)
+        if self.attention is not None:
+            volume = self.attention(volume)
+        logits = self.regulation(volume)
+        if not self.config.weighted_average:
+            return soft_argmax_weights(logits)
+        return normalise(logits, self.config.weight_norm)
+
+    def refine(self, rough: Tensor, mono_y: Tensor) -> Tensor:
+        """Colour-residue joint learning (Eq. 2): C = C0 + ResNet4(ResNet2(C0), ResNet3(Y))."""
+        batch, channels = rough.shape[:2]
+        chroma = self.chroma_features(rough.flatten(0, 1).unsqueeze(1))  # Cb and Cr share the weights
+        luma = self.luma_features(mono_y).repeat_interleave(channels, dim=0)
+        residue = self.residue(torch.cat([chroma, luma], dim=1))
+        return rough + residue.view(batch, channels, *rough.shape[-2:])
+
+    def forward(self, mono_y: Tensor, ref_y: Tensor, ref_cbcr: Tensor) -> Tensor:
+        height, width = mono_y.shape[-2:]
+        stride = self.config.stride
+        if height % stride or width % stride:
+            raise ValueError(f"input {height}x{width} must be a multiple of {stride}; pad it first")
+        ref_y = self.pad_reference(ref_y, width)
+        ref_cbcr = self.pad_reference(ref_cbcr, width)
+        rough = weighted_average(self.weight_volume(mono_y, ref_y), ref_cbcr)
+        return self.refine(rough, mono_y) if self.config.color_residue else rough
+
+    def num_params(self) -> int:
+        return sum(p.numel() for p in self.parameters())

@@ -1,0 +1,22 @@
+"""Chroma working scale: where a pair's disparities exceed the model's range, predict chroma smaller.
+
+Chroma is smooth and the mono image carries the detail, so predicting Cb/Cr at a reduced scale and
+upsampling them guided by the full-resolution mono costs little, while a disparity beyond the d
+candidates cannot be matched at all.
+"""
+from __future__ import annotations
+
+# Keep the largest disparity this far inside the d candidates: the estimate comes from sparse matches,
+# and the network's confidence falls off at the last candidates.
+RANGE_MARGIN = 0.85
+MIN_SCALE = 0.125
+
+
+def working_scale(max_pair_disparity: float | None, max_disparity: int, margin: float = RANGE_MARGIN) -> float:
+    """Largest scale <= 1 at which `max_pair_disparity` (full-resolution px) fits in margin * d.
+
+    None (too few matches to measure the range) keeps full resolution.
+    """
+    if max_pair_disparity is None or max_pair_disparity <= margin * max_disparity:
+        return 1.0
+    return max(MIN_SCALE, margin * max_disparity / max_pair_disparity)
