@@ -51,18 +51,20 @@ def sgbm_disparity(mono_y: np.ndarray, color_y: np.ndarray, max_disparity: int =
     both images makes the mono view that first image, with its matches at x + d in the colour view.
     """
     num_disp = 16 * int(np.ceil(max_disparity / 16))
+    # Tuned once for all pairs on the dev set (mean CPSNR; each choice worth 0.1-0.5 dB): for copying
+    # colour a wrong-but-plausible disparity beats a hole, so no uniqueness test and no speckle removal;
+    # the looser left-right check (5 px) and smoother P2 (96 instead of OpenCV's usual 32) help the same way.
     matcher = cv2.StereoSGBM_create(
         minDisparity=0,
         numDisparities=num_disp,
         blockSize=SGBM_BLOCK,
         P1=8 * SGBM_BLOCK**2,
-        P2=32 * SGBM_BLOCK**2,
-        disp12MaxDiff=1,
+        P2=96 * SGBM_BLOCK**2,
+        disp12MaxDiff=5,
         preFilterCap=63,
-        uniquenessRatio=10,
-        speckleWindowSize=100,
-        speckleRange=2,
-        mode=cv2.STEREO_SGBM_MODE_HH,
+        uniquenessRatio=0,
+        speckleWindowSize=0,
+        mode=cv2.STEREO_SGBM_MODE_HH4,
     )
     raw = matcher.compute(_to_u8(mono_y[:, ::-1]).copy(), _to_u8(color_y[:, ::-1]).copy())[:, ::-1]
     disp = raw.astype(np.float32) / 16.0

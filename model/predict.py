@@ -82,3 +82,39 @@ def predict(model: DualCamNet, mono_y: np.ndarray, color_rgb: np.ndarray,
         small_cbcr, strips = run_network(model, small_mono, small_ref, budget_bytes)
         cbcr = guided_upsample(mono_y, small_cbcr)
     return Prediction(np.clip(cbcr, 0, 1).astype(np.float32), scale, measured, strips)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Colorize one mono/colour pair with the torch model (the colour camera on the left)."""
+    import argparse
+    import sys
+
+    from dualcam.runtime.color import rgb_to_luma, ycbcr_to_rgb
+
+    from .checkpoint import load_model
+    from .pairs import read_rgb
+
+    p = argparse.ArgumentParser(prog="python -m dualcam.model.predict", description=main.__doc__)
+    p.add_argument("mono")
+    p.add_argument("color")
+    p.add_argument("-o", "--output", required=True)
+    p.add_argument("--checkpoint", default=None, help="default: the shipped mobile weights")
+    args = p.parse_args(argv)
+    try:
+        mono_y = rgb_to_luma(read_rgb(args.mono))
+        color = read_rgb(args.color)
+        if mono_y.shape != color.shape[:2]:
+            raise ValueError(f"{args.color}: size {color.shape[1]}x{color.shape[0]} differs from the mono "
+                             f"image's {mono_y.shape[1]}x{mono_y.shape[0]}")
+    except ValueError as error:
+        print(f"dualcam: {error}", file=sys.stderr)
+        return 2
+    result = predict(load_model(args.checkpoint), mono_y, color)
+    rgb = ycbcr_to_rgb(np.dstack([mono_y, result.cbcr]))
+    cv2.imwrite(args.output, cv2.cvtColor(np.round(rgb * 255).astype(np.uint8), cv2.COLOR_RGB2BGR))
+    print(f"{args.output}: chroma scale {result.scale:g}, disparity range {result.disparity_range}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

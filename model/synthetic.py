@@ -43,7 +43,7 @@ class SceneConfig:
     background_max_disparity: float = 0.7  # background disparities lie in [0, this * max_disparity)
     slanted_fraction: float = 0.5  # share of layers that are slanted rather than fronto-parallel
     max_slant: float = 0.15  # largest disparity gradient (px of disparity per px) along u and along v
-    object_size: tuple[float, float] = (0.08, 0.9)  # object diameter / height, sampled log-uniformly
+    object_size: tuple[float, float] = (0.2, 1.6)  # object diameter / height, sampled log-uniformly
     photo_scale: tuple[float, float] = (0.5, 2.0)  # photo px per scene px, sampled log-uniformly
 
 
@@ -111,7 +111,7 @@ def _scene(rng: np.random.Generator, cfg: SceneConfig) -> list[_Layer]:
     u0, v0 = math.floor(-dmax / 2) - 1, -1
     bg_shape = (h + 2, math.ceil(w + dmax) + 3)
     bg_box = (u0, v0, u0 + bg_shape[1] - 1, v0 + bg_shape[0] - 1)
-    bg_plane = _plane(rng, cfg, bg_box, 0.0, cfg.background_max_disparity * dmax)
+    bg_plane = _plane(rng, cfg, bg_box, 0.0, cfg.background_max_disparity * dmax, rng.random())
     layers = [_Layer(None, u0, v0, bg_shape, bg_plane, _texture(rng, cfg, *bg_shape))]
 
     hi = dmax - 0.01  # keeps d < max_disparity after rounding to float32
@@ -120,7 +120,7 @@ def _scene(rng: np.random.Generator, cfg: SceneConfig) -> list[_Layer]:
         mask, ou, ov = _silhouette(rng, cfg, bg_box)
         box = (ou, ov, ou + mask.shape[1] - 1, ov + mask.shape[0] - 1)
         lo = min(max(_plane_at(bg_plane, u, v) for u in box[::2] for v in box[1::2]) + 1.0, hi)
-        plane = _plane(rng, cfg, box, lo, hi)
+        plane = _plane(rng, cfg, box, lo, hi, math.sqrt(rng.random()))  # biased near: large d is common
         objects.append(_Layer(mask, ou, ov, mask.shape, plane, _texture(rng, cfg, *mask.shape)))
     objects.sort(key=lambda l: _plane_at(l.plane, l.u0 + l.shape[1] / 2, l.v0 + l.shape[0] / 2))
     return layers + objects
@@ -132,15 +132,16 @@ def _plane_at(plane: tuple[float, float, float], u: float, v: float) -> float:
 
 
 def _plane(rng: np.random.Generator, cfg: SceneConfig, box: tuple[int, int, int, int],
-           lo: float, hi: float) -> tuple[float, float, float]:
-    """A fronto-parallel or slanted disparity plane that stays within [lo, hi] over the box."""
+           lo: float, hi: float, t: float) -> tuple[float, float, float]:
+    """A fronto-parallel or slanted disparity plane that stays within [lo, hi] over the box, placed at
+    fraction t in [0, 1] of the room left there."""
     b, c = rng.uniform(-cfg.max_slant, cfg.max_slant, 2) * (rng.random() < cfg.slanted_fraction)
     corners = [b * u + c * v for u in box[::2] for v in box[1::2]]
     span = max(corners) - min(corners)
     if span > hi - lo:
         shrink = (hi - lo) / span
         b, c, span, corners = b * shrink, c * shrink, hi - lo, [x * shrink for x in corners]
-    a = rng.uniform(lo, hi - span) - min(corners)
+    a = lo + t * max(hi - lo - span, 0.0) - min(corners)
     return float(a), float(b), float(c)
 
 
@@ -156,13 +157,13 @@ def _silhouette(rng: np.random.Generator, cfg: SceneConfig,
     elif kind == 1:  # star-shaped polygon, often non-convex
         n = rng.integers(3, 10)
         t = np.sort(rng.uniform(0, 2 * np.pi, n))
-        pts = r * rng.uniform(0.3, 1.0, (n, 1)) * np.stack([np.cos(t), np.sin(t)], 1)
+        pts = r * rng.uniform(0.4, 1.0, (n, 1)) * np.stack([np.cos(t), np.sin(t)], 1)
     elif kind == 2:  # thin bar: poles, wires, edges of frames
         half_len, half_wid = r * rng.uniform(0.5, 3.0), rng.uniform(0.75, max(1.0, 0.1 * r))
         pts = _rotate(np.array([[-half_len, -half_wid], [half_len, -half_wid],
                                 [half_len, half_wid], [-half_len, half_wid]]), rng.uniform(0, np.pi))
     else:
-        pts = np.array([[-r, -r], [r, r]])  # the blob's extent
+        pts = np.array([[-1.25 * r, -1.25 * r], [1.25 * r, 1.25 * r]])  # the blob's extent, see _blob
     reach = np.abs(pts).max() + 2
     u0 = max(math.floor(centre[0] - reach), bounds[0])
     v0 = max(math.floor(centre[1] - reach), bounds[1])
@@ -183,7 +184,7 @@ def _silhouette(rng: np.random.Generator, cfg: SceneConfig,
 
 def _ellipse(rng: np.random.Generator, r: float) -> np.ndarray:
     t = np.linspace(0, 2 * np.pi, 48, endpoint=False)
-    radii = r * rng.uniform(0.3, 1.0, 2)
+    radii = r * rng.uniform(0.5, 1.0, 2)
     return _rotate(np.stack([radii[0] * np.cos(t), radii[1] * np.sin(t)], 1), rng.uniform(0, np.pi))
 
 
@@ -198,9 +199,11 @@ def _fixed_point(pts: np.ndarray) -> np.ndarray:
 
 
 def _blob(rng: np.random.Generator, shape: tuple[int, int], centre: np.ndarray, r: float) -> np.ndarray:
-    """A smooth noise field, pulled towards a disc, thresholded with a 1 px antialiased edge."""
+    """A smooth noise field, pulled towards a disc, thresholded with a 1 px antialiased edge.
+    |noise| <= 1, so the blob lies within 1.25 r of the centre."""
     noise = cv2.resize(rng.standard_normal((5, 5), dtype=np.float32), (shape[1], shape[0]),
                        interpolation=cv2.INTER_CUBIC)
+    noise /= np.abs(noise).max() + 1e-6
     y = (np.arange(shape[0], dtype=np.float32)[:, None] - centre[1]) / r
     x = (np.arange(shape[1], dtype=np.float32)[None, :] - centre[0]) / r
     f = 1 - x * x - y * y + 0.5 * noise
@@ -222,12 +225,20 @@ def _texture(rng: np.random.Generator, cfg: SceneConfig, h: int, w: int) -> _Tex
 def _photo_texture(rng: np.random.Generator, cfg: SceneConfig, name: str, h: int, w: int) -> _Texture:
     """A random crop of a photo: scaled, rotated, maybe mirrored, colour-jittered (gray ones colourised)."""
     levels = _photo(name)
-    scale, level = _log_uniform(rng, *cfg.photo_scale), 0
+    angle = rng.uniform(-np.pi, np.pi)
+    rot = np.array([[math.cos(angle), -math.sin(angle)], [math.sin(angle), math.cos(angle)]])
+    unit = rot @ np.diag([rng.choice([-1.0, 1.0]), 1.0])  # layer -> photo at scale 1, maybe mirrored
+    # Large layers get a smaller scale, down to photo_scale[0], so the photo still covers them: few
+    # mirrored borders. The crop is placed inside the photo where it fits.
+    unit_reach = np.abs(unit) @ (w / 2, h / 2)
+    fit = float(np.min((levels[0].shape[1], levels[0].shape[0]) / (2 * unit_reach)))
+    scale, level = min(_log_uniform(rng, *cfg.photo_scale), max(fit, cfg.photo_scale[0])), 0
     while scale > 1.5 and level + 1 < len(levels):
         scale, level = scale / 2, level + 1
     img = levels[level]
-    lin = _rotate(np.diag([scale * rng.choice([-1, 1]), scale]), rng.uniform(-np.pi, np.pi)).T
-    target = rng.uniform((0, 0), (img.shape[1], img.shape[0]))
+    lin, reach = scale * unit, scale * unit_reach
+    size = np.array([img.shape[1], img.shape[0]])
+    target = np.where(reach < size / 2, rng.uniform(reach, np.maximum(size - reach, reach)), size / 2)
     shift = target - lin @ (w / 2, h / 2)
     affine = tuple(float(x) for x in (*lin[0], shift[0], *lin[1], shift[1]))
     if img.ndim == 2:
@@ -259,7 +270,7 @@ def _procedural(rng: np.random.Generator, h: int, w: int) -> np.ndarray:
         angle = rng.uniform(0, 2 * np.pi)
         t = x * math.cos(angle) + y * math.sin(angle)
         t = (t - t.min()) / (t.max() - t.min() + 1e-6)
-        return _lerp(np.broadcast_to(t, (h, w)), c0, c1)
+        return _lerp(t, c0, c1)
     if kind == 1:  # coloured fractal noise
         n = _fractal(rng, h, w, 3, rng.integers(2, 7), rng.uniform(0.3, 0.8))
         return np.clip(c0 + rng.uniform(0.05, 0.3, 3).astype(np.float32) * n, 0, 1)
@@ -272,7 +283,7 @@ def _procedural(rng: np.random.Generator, h: int, w: int) -> np.ndarray:
         if rng.random() < 0.5:
             s2 = _square_wave(y * math.cos(angle) - x * math.sin(angle), period * rng.uniform(0.5, 2))
             s = s + s2 - 2 * s * s2
-        return _lerp(np.broadcast_to(s, (h, w)), c0, c1)
+        return _lerp(s, c0, c1)
     if kind == 4:  # nearly flat colour: textureless regions are part of the problem
         n = _fractal(rng, h, w, 3, rng.integers(1, 5), 0.5)
         return np.clip(c0 + rng.uniform(0.003, 0.03) * n, 0, 1)

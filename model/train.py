@@ -15,6 +15,7 @@ from pathlib import Path
 
 import torch
 import torch.distributed as dist
+from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader, Subset
 from tqdm import tqdm
@@ -102,7 +103,10 @@ def train(args: argparse.Namespace) -> DualCamNet:
         model.load_state_dict(resume["model"])
         optimizer.load_state_dict(resume["optimizer"])
         step, elapsed, history = resume["step"], resume["elapsed"], resume.get("history", [])
-    net = DistributedDataParallel(model) if distributed else model
+    net = model
+    if distributed:
+        # SyncBatchNorm needs a GPU; on CPU, DDP broadcasts rank 0's BN statistics before every forward.
+        net = DistributedDataParallel(nn.SyncBatchNorm.convert_sync_batchnorm(model) if device.type == "cuda" else model)
 
     height, width = (int(v) for v in args.crop.split("x"))
     data = SyntheticStereoDataset(args.seed, height, width, config.max_disparity)

@@ -1,0 +1,83 @@
+"""Sparse feature matching between the mono and colour images: vertical offset and disparity range.
+
+Torch-free; the runtime uses it to check rectification, pick the camera side (the sign of dx) and the
+disparity range before running the network. dx = x_colour - x_mono, positive in the paper's arrangement.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+MAD_TO_STD = 1.4826
+
+
+@dataclass(frozen=True)
+class PairGeometry:
+    """Statistics of the matches that survived the ratio test and the vertical-consistency filter (pixels)."""
+
+    n_matches: int
+    dy_median: float  # y_colour - y_mono: the residual vertical misalignment
+    dy_spread: float  # robust std (1.4826 * MAD) of dy
+    dx_p1: float
+    dx_median: float
+    dx_p99: float
+
+
+def _to_u8(img: np.ndarray, max_side: int) -> tuple[np.ndarray, float]:
+    scale = min(1.0, max_side / max(img.shape[:2]))
+    u8 = np.clip(np.rint(img * 255.0), 0, 255).astype(np.uint8)
+    if scale < 1.0:
+        u8 = cv2.resize(u8, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    return u8, scale
+
+
+def match_pair(
+    mono_y: np.ndarray,
+    color_y: np.ndarray,
+    max_side: int = 1600,
+    ratio: float = 0.75,
+    dy_tol: float = 2.0,
+    min_matches: int = 20,
+) -> PairGeometry | None:
+    """SIFT matches (Lowe ratio test) of two grey [0, 1] images; None if fewer than `min_matches` survive.
+
+    Images are downscaled to at most `max_side` pixels for speed; coordinates are reported at full
+    resolution. Matches whose dy is more than `dy_tol` px from the median dy are dropped as mismatches:
+    in a rectified pair every true match shares (nearly) the same dy.
+    """
+    sift = cv2.SIFT_create()
+    a, scale_a = _to_u8(mono_y, max_side)
+    b, scale_b = _to_u8(color_y, max_side)
+    kp_a, des_a = sift.detectAndCompute(a, None)
+    kp_b, des_b = sift.detectAndCompute(b, None)
+    if des_a is None or des_b is None or len(kp_a) < 2 or len(kp_b) < 2:
+        return None
+    knn = cv2.BFMatcher(cv2.NORM_L2).knnMatch(des_a, des_b, k=2)
+    good = [m[0] for m in knn if len(m) == 2 and m[0].distance < ratio * m[1].distance]
+    if len(good) < min_matches:
+        return None
+    pa = np.array([kp_a[m.queryIdx].pt for m in good], dtype=np.float64) / scale_a
+    pb = np.array([kp_b[m.trainIdx].pt for m in good], dtype=np.float64) / scale_b
+    dx, dy = pb[:, 0] - pa[:, 0], pb[:, 1] - pa[:, 1]
+    keep = np.abs(dy - np.median(dy)) <= dy_tol
+    if keep.sum() < min_matches:
+        return None
+    dx, dy = dx[keep], dy[keep]
+    dy_median = float(np.median(dy))
+    p1, p50, p99 = np.percentile(dx, [1, 50, 99])
+    return PairGeometry(
+        n_matches=int(keep.sum()),
+        dy_median=dy_median,
+        dy_spread=float(MAD_TO_STD * np.median(np.abs(dy - dy_median))),
+        dx_p1=float(p1),
+        dx_median=float(p50),
+        dx_p99=float(p99),
+    )
+
+
+def estimate_disparity_range(mono_y: np.ndarray, color_y: np.ndarray) -> tuple[float, float] | None:
+    """(1st, 99th) percentile of dx = x_colour - x_mono over robust matches, or None if too few."""
+    geometry = match_pair(mono_y, color_y)
+    return None if geometry is None else (geometry.dx_p1, geometry.dx_p99)

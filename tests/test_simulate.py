@@ -1,0 +1,96 @@
+import numpy as np
+import pytest
+
+from dualcam.model.simulate import (
+    SETUPS,
+    CameraModel,
+    add_signal_dependent_noise,
+    shift_vertically,
+    simulate_capture,
+    simulate_training_capture,
+)
+from dualcam.runtime.color import LUMA_WEIGHTS, rgb_to_luma
+
+
+@pytest.mark.parametrize("kappa", [0.04, 0.25, 0.64])
+@pytest.mark.parametrize("sigma", [0.01, 0.07])
+def test_noise_std_is_sigma_sqrt_kappa(kappa, sigma):
+    img = np.full((400, 500), kappa, np.float32)
+    noisy = add_signal_dependent_noise(img, sigma, np.random.default_rng(0))
+    assert noisy.dtype == np.float32
+    assert np.std(noisy - img) == pytest.approx(sigma * np.sqrt(kappa), rel=0.02)
+    assert np.mean(noisy - img) == pytest.approx(0.0, abs=3 * sigma * np.sqrt(kappa) / 400)
+
+
+def test_noise_is_clipped_and_zero_at_black():
+    img = np.concatenate([np.zeros((50, 50)), np.ones((50, 50))]).astype(np.float32)
+    noisy = add_signal_dependent_noise(img, 0.07, np.random.default_rng(1))
+    assert noisy.min() >= 0.0 and noisy.max() <= 1.0
+    assert np.all(noisy[:50] == 0.0)
+
+
+def _views(seed=0, shape=(120, 160, 3)):
+    rng = np.random.default_rng(seed)
+    return rng.uniform(0.1, 0.9, shape).astype(np.float32), rng.uniform(0.1, 0.9, shape).astype(np.float32)
+
+
+@pytest.mark.parametrize("setup", [1, 2])
+def test_simulate_capture_follows_design(setup):
+    mono_view, color_view = _views()
+    mono, color = simulate_capture(mono_view, color_view, setup, seed=3)
+    assert mono.shape == mono_view.shape[:2] and color.shape == color_view.shape
+    assert mono.dtype == np.float32 and color.dtype == np.float32
+    y = rgb_to_luma(mono_view)
+    mono_sigma, color_sigma = SETUPS[setup]
+    assert np.std((mono - y) / np.sqrt(y)) == pytest.approx(mono_sigma, rel=0.05)
+    assert np.std((color - color_view) / np.sqrt(color_view)) == pytest.approx(color_sigma, rel=0.05)
+
+
+def test_simulate_capture_is_deterministic_in_seed():
+    mono_view, color_view = _views()
+    a = simulate_capture(mono_view, color_view, 1, seed=5)
+    b = simulate_capture(mono_view, color_view, 1, seed=5)
+    c = simulate_capture(mono_view, color_view, 1, seed=6)
+    np.testing.assert_array_equal(a[0], b[0])
+    np.testing.assert_array_equal(a[1], b[1])
+    assert not np.array_equal(a[1], c[1])
+
+
+def test_mono_weights_near_bt601_and_normalised():
+    rng = np.random.default_rng(0)
+    for _ in range(50):
+        w = CameraModel().mono_weights(rng)
+        assert w.sum() == pytest.approx(1.0, abs=1e-6)
+        assert np.all(w > 0) and np.abs(w - LUMA_WEIGHTS).max() < 0.25
+
+
+def test_training_capture_ranges_and_reproducibility():
+    mono_view, color_view = _views()
+    a = simulate_training_capture(mono_view, color_view, np.random.default_rng(7))
+    b = simulate_training_capture(mono_view, color_view, np.random.default_rng(7))
+    assert a[0].shape == (120, 160) and a[1].shape == (120, 160, 3)
+    for x in a:
+        assert x.dtype == np.float32 and x.min() >= 0.0 and x.max() <= 1.0
+    np.testing.assert_array_equal(a[1], b[1])
+
+
+def test_training_capture_without_variation_is_setup_noise():
+    identity = CameraModel(
+        mono_gain=(1, 1), mono_gamma=(1, 1), color_gain=(1, 1), color_gamma=(1, 1), panchromatic=(0, 0),
+        weight_jitter=0.0, p_setup1=1.0,
+    )
+    mono_view, color_view = _views()
+    mono, color = simulate_training_capture(
+        mono_view, color_view, np.random.default_rng(0), vertical_jitter=0.0, camera=identity
+    )
+    y = rgb_to_luma(mono_view)
+    assert np.std((mono - y) / np.sqrt(y)) == pytest.approx(0.01, rel=0.05)
+    assert np.std((color - color_view) / np.sqrt(color_view)) == pytest.approx(0.03, rel=0.05)
+
+
+def test_shift_vertically_moves_content_down():
+    img = np.arange(20 * 8, dtype=np.float32).reshape(20, 8)
+    np.testing.assert_allclose(shift_vertically(img, 2.0)[5:], img[3:-2])
+    np.testing.assert_allclose(shift_vertically(img, 0.5)[5:15], 0.5 * (img[4:14] + img[5:15]), atol=1e-3)
+    rgb = np.repeat(img[..., None], 3, axis=2)
+    assert shift_vertically(rgb, 0.3).shape == rgb.shape

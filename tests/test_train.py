@@ -1,0 +1,72 @@
+import json
+import os
+import socket
+
+import torch
+import torch.multiprocessing as mp
+
+from dualcam.model.checkpoint import load_checkpoint, load_model
+from dualcam.model.config import preset
+from dualcam.model.network import DualCamNet
+from dualcam.model.dataset import SyntheticStereoDataset
+from dualcam.model.train import main, parse_args, sample_indices, train
+
+TINY = ["--preset", "tiny", "--crop", "32x64", "--batch", "2", "--workers", "0", "--ckpt-every", "2"]
+
+
+def test_dataset_items_are_deterministic_and_shaped_for_the_network():
+    data = SyntheticStereoDataset(seed=3, height=32, width=64, max_disparity=16)
+    a, b, c = data[5], data[5], data[6]
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    assert not torch.equal(a["target"], c["target"])
+    assert a["mono_y"].shape == (1, 32, 64) and a["target"].shape == (2, 32, 64)
+    assert a["ref_y"].shape == (1, 32, 80) and a["ref_cbcr"].shape == (2, 32, 80)
+    assert all(0 <= v.min() and v.max() <= 1 for v in a.values())
+
+
+def test_ranks_draw_disjoint_scenes_and_resume_continues_the_stream():
+    ranks = [sample_indices(0, 5, 3, rank, 2) for rank in range(2)]
+    assert not set(ranks[0]) & set(ranks[1])
+    assert sorted(ranks[0] + ranks[1]) == list(range(30))
+    assert sample_indices(2, 5, 3, 0, 2) == ranks[0][6:]
+
+
+def test_training_resumes_where_it_stopped(tmp_path):
+    main(TINY + ["--iters", "2", "--out", str(tmp_path)])
+    assert load_checkpoint(tmp_path / "last.pt")["step"] == 2
+    main(TINY + ["--iters", "4", "--out", str(tmp_path)])
+    state = load_checkpoint(tmp_path / "last.pt")
+    assert state["step"] == 4 and state["training"]["preset"] == "tiny"
+    steps = [json.loads(line)["step"] for line in (tmp_path / "log.jsonl").read_text().splitlines()]
+    assert steps == [1, 2, 3, 4]
+    assert load_model(tmp_path / "last.pt").config.max_disparity == 16
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def ddp_worker(rank: int, world: int, port: int, out: str) -> None:
+    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), RANK=str(rank), WORLD_SIZE=str(world),
+                      LOCAL_RANK=str(rank))
+    torch.set_num_threads(1)
+    model = train(parse_args(TINY + ["--iters", "3", "--out", out]))
+    torch.save(dict(model.named_parameters()), f"{out}/rank{rank}.pt")
+
+
+def test_ddp_ranks_stay_in_sync(tmp_path):
+    """Two CPU processes with gloo: after training on different scenes, their parameters are identical.
+
+    (BN statistics are rank 0's, broadcast by DDP before each forward; rank 0 writes the checkpoint.)
+    """
+    mp.spawn(ddp_worker, args=(2, free_port(), str(tmp_path)), nprocs=2, join=True)
+    states = [torch.load(tmp_path / f"rank{r}.pt", weights_only=True) for r in range(2)]
+    saved = load_checkpoint(tmp_path / "last.pt")
+    assert saved["training"]["world"] == 2 and saved["step"] == 3
+    for key, value in states[0].items():
+        assert torch.equal(value, states[1][key]), key
+    torch.manual_seed(0)  # the run's --seed: the weights both ranks started from
+    initial = DualCamNet(preset("tiny")).state_dict()
+    assert not torch.equal(states[0]["features.layers.0.0.weight"], initial["features.layers.0.0.weight"])
