@@ -22,7 +22,7 @@ class RealPair(NamedTuple):
     disp_left: np.ndarray | None  # left x <-> right x - d; 0 or inf = invalid
 
 
-class StereoSample(NamedTuple):
+class SceneFlowFrame(NamedTuple):
     left: np.ndarray
     right: np.ndarray
     disp_right: np.ndarray  # right x <-> left x + d
@@ -145,9 +145,9 @@ class SceneFlowIndex:
     def __len__(self) -> int:
         return len(self.entries)
 
-    def __getitem__(self, i: int) -> StereoSample:
+    def __getitem__(self, i: int) -> SceneFlowFrame:
         e = self.entries[i]
-        sample = StereoSample(read_rgb(e.left), read_rgb(e.right), read_pfm(e.disp_right))
+        sample = SceneFlowFrame(read_rgb(e.left), read_rgb(e.right), read_pfm(e.disp_right))
         if not (sample.left.shape == sample.right.shape and sample.disp_right.shape == sample.left.shape[:2]):
             raise ValueError(f"size mismatch between {e.left}, {e.right} and {e.disp_right}")
         return sample

@@ -22,7 +22,7 @@ from tqdm import tqdm
 
 from .checkpoint import load_checkpoint, save_checkpoint
 from .config import preset
-from .dataset import SyntheticStereoDataset
+from .dataset import SceneFlowDataset, SyntheticStereoDataset
 from .network import DualCamNet
 
 
@@ -52,6 +52,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="bfloat16 autocast (about 2x faster on CPUs with AMX, and on GPUs)")
     p.add_argument("--workers", type=int, default=1, help="data loader processes rendering scenes")
     p.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's default)")
+    p.add_argument("--sceneflow", type=Path, default=None,
+                   help="train on a SceneFlow download at this root instead of synthetic scenes")
     p.add_argument("--val-dir", type=Path, default=None, help="folder of real pairs for validation CPSNR")
     p.add_argument("--val-every", type=int, default=1000)
     p.add_argument("--ckpt-every", type=int, default=200)
@@ -109,7 +111,8 @@ def train(args: argparse.Namespace) -> DualCamNet:
         net = DistributedDataParallel(nn.SyncBatchNorm.convert_sync_batchnorm(model) if device.type == "cuda" else model)
 
     height, width = (int(v) for v in args.crop.split("x"))
-    data = SyntheticStereoDataset(args.seed, height, width, config.max_disparity)
+    data = (SceneFlowDataset(args.sceneflow, args.seed, height, width, config.max_disparity) if args.sceneflow
+            else SyntheticStereoDataset(args.seed, height, width, config.max_disparity))
     loader = DataLoader(Subset(data, sample_indices(step, args.iters, args.batch, rank, world)),
                         batch_size=args.batch, num_workers=args.workers,
                         persistent_workers=args.workers > 0)
@@ -160,7 +163,7 @@ def train(args: argparse.Namespace) -> DualCamNet:
 def training_record(args: argparse.Namespace, world: int, device: torch.device) -> dict:
     """What the model card needs to say how these weights were made."""
     cpu = platform.processor() or platform.machine()
-    return {"preset": args.preset, "overrides": args.set, "seed": args.seed, "iters": args.iters,
+    return {"preset": args.preset, "data": str(args.sceneflow or "synthetic"), "overrides": args.set, "seed": args.seed, "iters": args.iters,
             "batch": args.batch, "world": world, "crop": args.crop, "optimizer": args.optimizer,
             "lr": args.lr, "bf16": args.bf16, "device": str(device),
             "machine": f"{platform.node()} {cpu} x{os.cpu_count()} cores, torch {torch.__version__}"}

@@ -2,13 +2,16 @@ import json
 import os
 import socket
 
+import cv2
+import numpy as np
 import torch
 import torch.multiprocessing as mp
 
 from dualcam.model.checkpoint import load_checkpoint, load_model
 from dualcam.model.config import preset
 from dualcam.model.network import DualCamNet
-from dualcam.model.dataset import SyntheticStereoDataset
+from dualcam.model.dataset import SceneFlowDataset, SyntheticStereoDataset
+from dualcam.model.pairs import write_pfm
 from dualcam.model.train import main, parse_args, sample_indices, train
 
 TINY = ["--preset", "tiny", "--crop", "32x64", "--batch", "2", "--workers", "0", "--ckpt-every", "2"]
@@ -70,3 +73,20 @@ def test_ddp_ranks_stay_in_sync(tmp_path):
     torch.manual_seed(0)  # the run's --seed: the weights both ranks started from
     initial = DualCamNet(preset("tiny")).state_dict()
     assert not torch.equal(states[0]["features.layers.0.0.weight"], initial["features.layers.0.0.weight"])
+
+
+def test_training_on_a_sceneflow_tree(tmp_path):
+    """The paper's training set layout: frames_cleanpass/TRAIN/A/<seq>/{left,right}, disparity/....pfm."""
+    rng = np.random.default_rng(0)
+    for seq in ("0000", "0001"):
+        for side in ("left", "right"):
+            folder = tmp_path / "sf" / "frames_cleanpass" / "TRAIN" / "A" / seq / side
+            folder.mkdir(parents=True)
+            cv2.imwrite(str(folder / "0006.png"), rng.integers(0, 256, (40, 100, 3), dtype=np.uint8))
+            disp = tmp_path / "sf" / "disparity" / "TRAIN" / "A" / seq / side
+            disp.mkdir(parents=True)
+            write_pfm(disp / "0006.pfm", np.full((40, 100), 5.0, np.float32))
+    data = SceneFlowDataset(tmp_path / "sf", seed=0, height=32, width=64, max_disparity=16)
+    assert data[0]["ref_y"].shape == (1, 32, 80) and not torch.equal(data[0]["mono_y"], data[1]["mono_y"])
+    main(TINY + ["--iters", "2", "--sceneflow", str(tmp_path / "sf"), "--out", str(tmp_path / "run")])
+    assert load_checkpoint(tmp_path / "run" / "last.pt")["training"]["data"] == str(tmp_path / "sf")

@@ -1,0 +1,62 @@
+import json
+
+import cv2
+import numpy as np
+import pytest
+import skimage.data
+
+from dualcam.model.evaluate import main
+
+SCHEMA_METRICS = {"cpsnr", "rgb_psnr", "ssim", "seconds"}
+
+
+@pytest.fixture(scope="module")
+def motorcycle_crop(tmp_path_factory):
+    """A real pair the project does not train on: Middlebury Motorcycle as installed by scikit-image."""
+    left, right, _ = skimage.data.stereo_motorcycle()
+    folder = tmp_path_factory.mktemp("pairs") / "motorcycle_crop"
+    folder.mkdir()
+    for name, image in (("left", left), ("right", right)):
+        cv2.imwrite(str(folder / f"{name}.png"), cv2.cvtColor(image[120:376, 100:612], cv2.COLOR_RGB2BGR))
+    return folder.parent
+
+
+def run_json(capsys, *argv) -> dict:
+    assert main([*map(str, argv), "--json"]) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def test_eval_json_schema_and_the_shipped_weights_beat_sgbm_gf(motorcycle_crop, capsys):
+    report = run_json(capsys, motorcycle_crop, "--setup", "1")
+    assert report["setup"] == 1 and report["layout"] == "paper"
+    assert set(report["methods"]) == {"dualcam", "nowarp", "sgbm", "sgbm_gf"}
+    for result in report["methods"].values():
+        assert set(result["mean"]) == SCHEMA_METRICS
+        assert set(result["pairs"]) == {"motorcycle_crop"}
+        assert set(result["pairs"]["motorcycle_crop"]) == SCHEMA_METRICS
+    cpsnr = {name: r["mean"]["cpsnr"] for name, r in report["methods"].items()}
+    assert cpsnr["dualcam"] > cpsnr["sgbm_gf"] > cpsnr["nowarp"], cpsnr
+
+
+def test_swapped_layout_scores_like_the_paper_layout(motorcycle_crop, capsys):
+    paper, swapped = (run_json(capsys, motorcycle_crop, "--layout", layout, "--no-baselines")
+                      for layout in ("paper", "swapped"))
+    gap = paper["methods"]["dualcam"]["mean"]["cpsnr"] - swapped["methods"]["dualcam"]["mean"]["cpsnr"]
+    assert abs(gap) < 1.5, gap
+
+
+def test_eval_refuses_a_folder_without_pairs(tmp_path, capsys):
+    assert main([str(tmp_path)]) == 2
+    assert "no pairs" in capsys.readouterr().err
+
+
+def test_the_torch_model_colours_a_whole_pair_at_a_reduced_scale_when_disparities_exceed_d():
+    from dualcam.model.checkpoint import load_model
+    from dualcam.model.predict import predict
+    from dualcam.runtime.color import rgb_to_luma
+
+    left, right, _ = skimage.data.stereo_motorcycle()
+    left, right = (cv2.resize(v, None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC) for v in (left[:200], right[:200]))
+    result = predict(load_model(), rgb_to_luma(right.astype(np.float32) / 255), left.astype(np.float32) / 255)
+    assert result.scale < 1 and result.disparity_range[1] > 64
+    assert result.cbcr.shape == (400, 1482, 2)
