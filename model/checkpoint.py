@@ -33,3 +33,17 @@ def load_model(path: str | Path | None = None) -> DualCamNet:
     model = DualCamNet(DualCamConfig.from_dict(state["config"]))
     model.load_state_dict(state["model"])
     return model.eval()
+
+
+def release_checkpoint(src: str | Path, dst: str | Path) -> None:
+    """A training checkpoint without its optimizer state: what ships as package data."""
+    state = load_checkpoint(src)
+    model = DualCamNet(DualCamConfig.from_dict(state["config"]))
+    model.load_state_dict(state["model"])
+    save_checkpoint(dst, model, **{k: state[k] for k in ("step", "elapsed", "training") if k in state})
+
+
+if __name__ == "__main__":
+    import sys
+
+    release_checkpoint(*sys.argv[1:3])

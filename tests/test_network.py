@@ -2,7 +2,7 @@ import pytest
 import torch
 
 from dualcam.model.aggregate import normalise, soft_argmax_weights, weighted_average
-from dualcam.model.checkpoint import load_checkpoint, load_model, save_checkpoint
+from dualcam.model.checkpoint import load_checkpoint, load_model, release_checkpoint, save_checkpoint
 from dualcam.model.config import PRESETS, DualCamConfig, preset
 from dualcam.model.cost_volume import concat_volume
 from dualcam.model.network import DualCamNet
@@ -114,7 +114,9 @@ def test_a_short_reference_is_extended_like_its_edge():
 def test_checkpoint_round_trip_rebuilds_the_model_from_the_file(tmp_path):
     cfg = preset("tiny", weight_norm="none", attention=False)
     net = DualCamNet(cfg).eval()
-    save_checkpoint(tmp_path / "m.pt", net, step=7)
+    save_checkpoint(tmp_path / "train.pt", net, step=7, optimizer={"state": {}})
+    release_checkpoint(tmp_path / "train.pt", tmp_path / "m.pt")
+    assert "optimizer" not in load_checkpoint(tmp_path / "m.pt")
     loaded = load_model(tmp_path / "m.pt")
     assert loaded.config == cfg and not loaded.training
     assert load_checkpoint(tmp_path / "m.pt")["step"] == 7
