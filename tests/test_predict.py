@@ -1,0 +1,40 @@
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from dualcam.model.predict import main
+
+SAMPLES = Path(__file__).parents[1] / "runtime" / "samples"
+
+
+def crop_pair(tmp_path, mono_size=(96, 256), color_size=(96, 256)):
+    mono = cv2.imread(str(SAMPLES / "motorcycle_mono.png"), cv2.IMREAD_UNCHANGED)
+    color = cv2.imread(str(SAMPLES / "motorcycle_color.png"))
+    paths = tmp_path / "mono.png", tmp_path / "color.png"
+    cv2.imwrite(str(paths[0]), mono[200 : 200 + mono_size[0], 300 : 300 + mono_size[1]])
+    cv2.imwrite(str(paths[1]), color[200 : 200 + color_size[0], 300 : 300 + color_size[1]])
+    return paths
+
+
+def test_predict_writes_a_colour_image_whose_luma_is_the_mono_image(tmp_path):
+    mono, color = crop_pair(tmp_path)
+    out = tmp_path / "out.png"
+    assert main([str(mono), str(color), "-o", str(out)]) == 0
+    rgb = cv2.imread(str(out))[..., ::-1].astype(np.float32)
+    luma = rgb @ np.array([0.299, 0.587, 0.114], np.float32)
+    assert np.abs(luma - cv2.imread(str(mono), cv2.IMREAD_UNCHANGED)).mean() < 1.5
+    assert np.abs(rgb[..., 0] - rgb[..., 2]).mean() > 3  # it has colour
+
+
+@pytest.mark.parametrize("case", ["missing", "size"])
+def test_bad_input_is_one_line_exit_2_and_no_output(tmp_path, capsys, case):
+    mono, color = crop_pair(tmp_path, color_size=(80, 256) if case == "size" else (96, 256))
+    if case == "missing":
+        color = tmp_path / "nowhere.png"
+    out = tmp_path / "out.png"
+    assert main([str(mono), str(color), "-o", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and str(color) in err
+    assert not out.exists()
