@@ -9,7 +9,7 @@ def _psnr(pred: np.ndarray, true: np.ndarray) -> float:
     if pred.shape != true.shape:
         raise ValueError(f"shape mismatch: {pred.shape} vs {true.shape}")
     mse = float(np.mean((pred.astype(np.float64) - true.astype(np.float64)) ** 2))
-    return float("inf") if mse == 0.0 else 10.0 * np.log10(1.0 / mse)
+    return float("inf") if mse == 0.0 else float(10.0 * np.log10(1.0 / mse))
 
 
 def cpsnr(pred_cbcr: np.ndarray, true_cbcr: np.ndarray) -> float:
