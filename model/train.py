@@ -21,8 +21,9 @@ from torch.utils.data import DataLoader, Subset
 from tqdm import tqdm
 
 from .checkpoint import load_checkpoint, save_checkpoint
-from .config import preset
+from .config import DualCamConfig, preset
 from .dataset import SceneFlowDataset, SyntheticStereoDataset
+from .evaluate import evaluate_method, list_pairs, network_method
 from .network import DualCamNet
 
 
@@ -93,7 +94,7 @@ def train(args: argparse.Namespace) -> DualCamNet:
     resume = load_checkpoint(last) if last.exists() else None
     config = preset(args.preset, **parse_overrides(args.set))
     if resume is not None:
-        config = config.from_dict(resume["config"])
+        config = DualCamConfig.from_dict(resume["config"])  # a resumed run keeps its own config
     model = DualCamNet(config).to(device)
     if args.init is not None and resume is None:
         model.load_state_dict(load_checkpoint(args.init)["model"])
@@ -163,15 +164,13 @@ def train(args: argparse.Namespace) -> DualCamNet:
 def training_record(args: argparse.Namespace, world: int, device: torch.device) -> dict:
     """What the model card needs to say how these weights were made."""
     cpu = platform.processor() or platform.machine()
-    return {"preset": args.preset, "data": str(args.sceneflow or "synthetic"), "overrides": args.set, "seed": args.seed, "iters": args.iters,
-            "batch": args.batch, "world": world, "crop": args.crop, "optimizer": args.optimizer,
+    return {"preset": args.preset, "data": str(args.sceneflow or "synthetic"), "overrides": args.set,
+            "seed": args.seed, "iters": args.iters, "batch": args.batch, "world": world, "crop": args.crop, "optimizer": args.optimizer,
             "lr": args.lr, "bf16": args.bf16, "device": str(device),
             "machine": f"{platform.node()} {cpu} x{os.cpu_count()} cores, torch {torch.__version__}"}
 
 
 def validate(model: DualCamNet, pairs_dir: Path) -> dict[str, float]:
-    from .evaluate import evaluate_method, list_pairs, network_method
-
     model.eval()
     result = evaluate_method(network_method(model), list_pairs(pairs_dir), setup=1, layout="paper")
     return {name: round(v["cpsnr"], 2) for name, v in result["pairs"].items()} | {"mean": round(result["mean"]["cpsnr"], 2)}
