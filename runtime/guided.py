@@ -23,6 +23,17 @@ def _box(x: np.ndarray, radius: int) -> np.ndarray:
     return cv2.boxFilter(x, -1, (k, k), normalize=True, borderType=cv2.BORDER_REFLECT_101)
 
 
+def _slope(i: np.ndarray, p: np.ndarray, radius: int, eps: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per-window ridge fit p ~ a*i + b for (h,w,1) guide i and (h,w,C) src p: (a, mean_i, mean_p)."""
+    c = p.shape[2]
+    # One box pass over [I, I*I, p, I*p] is cheaper than 2 + 2C separate passes.
+    means = _box(np.concatenate([i, i * i, p, i * p], axis=2), radius).reshape(p.shape[:2] + (2 + 2 * c,))
+    mean_i, mean_ii = means[..., :1], means[..., 1:2]
+    mean_p, mean_ip = means[..., 2 : 2 + c], means[..., 2 + c :]
+    a = (mean_ip - mean_i * mean_p) / (mean_ii - mean_i * mean_i + np.float32(eps))
+    return a, mean_i, mean_p
+
+
 def guided_filter(guide: np.ndarray, src: np.ndarray, radius: int, eps: float) -> np.ndarray:
     """Edge-preserving smoothing of `src` ((H,W) or (H,W,C)) steered by the grey `guide` (H,W).
 
@@ -39,13 +50,7 @@ def guided_filter(guide: np.ndarray, src: np.ndarray, radius: int, eps: float) -
     if squeeze:
         p = p[..., None]
     c = p.shape[2]
-    # One box pass over [I, I*I, p, I*p] is cheaper than 2 + 2C separate passes.
-    stacked = np.concatenate([i[..., None], (i * i)[..., None], p, i[..., None] * p], axis=2)
-    means = _box(stacked, radius).reshape(stacked.shape)
-    mean_i, mean_ii = means[..., :1], means[..., 1:2]
-    mean_p, mean_ip = means[..., 2 : 2 + c], means[..., 2 + c :]
-    var_i = mean_ii - mean_i * mean_i
-    a = (mean_ip - mean_i * mean_p) / (var_i + np.float32(eps))
+    a, mean_i, mean_p = _slope(i[..., None], p, radius, eps)
     b = mean_p - a * mean_i
     ab = _box(np.concatenate([a, b], axis=2), radius).reshape(a.shape[:2] + (2 * c,))
     q = ab[..., :c] * i[..., None] + ab[..., c:]
@@ -77,10 +82,7 @@ def guided_upsample(
         p = p[..., None]
     c = p.shape[2]
     i = cv2.resize(guide, (w, h), interpolation=cv2.INTER_AREA)[..., None]
-    means = _box(np.concatenate([i, i * i, p, i * p], axis=2), radius).reshape(h, w, 2 + 2 * c)
-    mean_i, mean_ii = means[..., :1], means[..., 1:2]
-    mean_p, mean_ip = means[..., 2 : 2 + c], means[..., 2 + c :]
-    a = (mean_ip - mean_i * mean_p) / (mean_ii - mean_i * mean_i + np.float32(eps))
+    a = _slope(i, p, radius, eps)[0]
     low = np.concatenate([_box(a, radius).reshape(h, w, c), p, i], axis=2)
     up = cv2.resize(low, (w_full, h_full), interpolation=cv2.INTER_LINEAR).reshape(h_full, w_full, 2 * c + 1)
     q = up[..., c : 2 * c] + up[..., :c] * (guide - up[..., 2 * c])[..., None]
