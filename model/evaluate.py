@@ -20,7 +20,7 @@ import numpy as np
 
 from dualcam.runtime.color import rgb_to_ycbcr, ycbcr_to_rgb
 
-from . import baselines
+from .baselines import BASELINES
 from .metrics import cpsnr, rgb_psnr, ssim_rgb
 from .pairs import list_pairs, load_dev_pair
 from .simulate import simulate_capture
@@ -30,11 +30,6 @@ Method = Callable[[np.ndarray, np.ndarray], np.ndarray]
 LAYOUTS = ("paper", "swapped")  # paper: the mono camera is the right one; swapped: the left one
 METRICS = ("cpsnr", "rgb_psnr", "ssim", "seconds")
 
-BASELINES: dict[str, Method] = {
-    "nowarp": baselines.nowarp,
-    "sgbm": baselines.sgbm,
-    "sgbm_gf": baselines.sgbm_gf,
-}
 
 
 def network_method(model) -> Method:
