@@ -88,6 +88,7 @@ def train(args: argparse.Namespace) -> DualCamNet:
     device = torch.device(f"cuda:{int(os.environ.get('LOCAL_RANK', 0))}" if torch.cuda.is_available() else "cpu")
     if args.threads:
         torch.set_num_threads(args.threads)
+    torch.backends.cudnn.benchmark = True  # crops have one fixed shape: let cuDNN pick its fastest kernels
     torch.manual_seed(args.seed)
 
     last = args.out / "last.pt"
@@ -116,7 +117,7 @@ def train(args: argparse.Namespace) -> DualCamNet:
             else SyntheticStereoDataset(args.seed, height, width, config.max_disparity))
     loader = DataLoader(Subset(data, sample_indices(step, args.iters, args.batch, rank, world)),
                         batch_size=args.batch, num_workers=args.workers,
-                        persistent_workers=args.workers > 0)
+                        persistent_workers=args.workers > 0, pin_memory=device.type == "cuda")
 
     log = None
     if rank == 0:
