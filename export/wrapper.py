@@ -1,0 +1,66 @@
+"""Export-only wrapper: the trained modules behind one fixed tile shape, with no Python branches.
+
+Phones' execution providers need static shapes, so the tile (height, width) is fixed at export time and
+the reference arrives already cut to width + d columns (the runtime's tiler does that). The wrapper
+reuses the trained modules of `DualCamNet`; nothing is retrained or copied.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor, nn
+
+from dualcam.model.aggregate import weighted_average
+from dualcam.model.network import DualCamNet
+
+
+@dataclass(frozen=True)
+class TileShape:
+    """The contract of one exported model: input and output shapes of a single tile, batch 1."""
+
+    height: int
+    width: int
+    max_disparity: int
+
+    @classmethod
+    def parse(cls, text: str, max_disparity: int, stride: int) -> "TileShape":
+        """'256x512' -> TileShape, checking the network's stride."""
+        try:
+            height, width = (int(v) for v in text.lower().split("x"))
+        except ValueError:
+            raise ValueError(f"tile must look like HxW (e.g. 256x512), not {text!r}") from None
+        if height <= 0 or width <= 0 or height % stride or width % stride:
+            raise ValueError(f"tile {height}x{width} must be positive multiples of the network stride {stride}")
+        return cls(height, width, max_disparity)
+
+    @property
+    def reference_width(self) -> int:
+        return self.width + self.max_disparity
+
+    def inputs(self) -> dict[str, tuple[int, ...]]:
+        return {"mono_y": (1, 1, self.height, self.width),
+                "ref_y": (1, 1, self.height, self.reference_width),
+                "ref_cbcr": (1, 2, self.height, self.reference_width)}
+
+    def outputs(self) -> dict[str, tuple[int, ...]]:
+        return {"cbcr": (1, 2, self.height, self.width)}
+
+    def example(self, seed: int = 0) -> tuple[Tensor, ...]:
+        generator = torch.Generator().manual_seed(seed)
+        return tuple(torch.rand(shape, generator=generator) for shape in self.inputs().values())
+
+
+class TileColorizer(nn.Module):
+    """(mono Y, reference Y, reference Cb/Cr) of one tile -> Cb/Cr of the mono tile, all on [0, 1]."""
+
+    def __init__(self, net: DualCamNet, tile: TileShape):
+        super().__init__()
+        if tile.max_disparity != net.config.max_disparity:
+            raise ValueError("tile and network disagree on the max disparity")
+        self.net = net.eval()
+        self.tile = tile
+
+    def forward(self, mono_y: Tensor, ref_y: Tensor, ref_cbcr: Tensor) -> Tensor:
+        rough = weighted_average(self.net.weight_volume(mono_y, ref_y), ref_cbcr)
+        return self.net.refine(rough, mono_y) if self.net.config.color_residue else rough
