@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
 import torch
 from torch import Tensor, nn
 
@@ -49,6 +51,10 @@ class TileShape:
     def example(self, seed: int = 0) -> tuple[Tensor, ...]:
         generator = torch.Generator().manual_seed(seed)
         return tuple(torch.rand(shape, generator=generator) for shape in self.inputs().values())
+
+    def feeds(self, seed: int = 0) -> dict[str, np.ndarray]:
+        """The example as onnxruntime feeds."""
+        return {name: x.numpy() for name, x in zip(self.inputs(), self.example(seed))}
 
 
 class TileColorizer(nn.Module):

@@ -6,29 +6,16 @@ upsamples the chroma guided by the full-resolution mono image (the runtime's pol
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import cv2
 import numpy as np
 import torch
 
-from dualcam.runtime.color import rgb_to_ycbcr
-from dualcam.runtime.guided import guided_upsample
-from dualcam.runtime.matching import estimate_disparity_range
-from dualcam.runtime.scale import working_scale
+from dualcam.runtime.chroma import Chroma, predict_chroma
 
 from .dataset import to_tensor
 from .network import DualCamNet
 
 BYTES_PER_VOXEL_CHANNEL = 4 * 6  # float32, and about six volumes alive at the top of the hourglass
-
-
-@dataclass
-class Prediction:
-    cbcr: np.ndarray  # (H, W, 2) chroma of the mono view at full resolution
-    scale: float  # chroma working scale used
-    disparity_range: tuple[float, float] | None  # measured from feature matches, full-resolution px
-    strips: int
 
 
 def pad_to(image: np.ndarray, height: int, width: int) -> np.ndarray:
@@ -67,21 +54,10 @@ def run_network(model: DualCamNet, mono_y: np.ndarray, ref_ycbcr: np.ndarray,
     return out.permute(1, 2, 0).numpy()[:height, :width], len(starts)
 
 
-def predict(model: DualCamNet, mono_y: np.ndarray, color_rgb: np.ndarray,
-            budget_bytes: int = 3 << 30) -> Prediction:
-    """Chroma of the mono view, in the network's arrangement (colour camera on the left)."""
-    ref = rgb_to_ycbcr(color_rgb)
-    measured = estimate_disparity_range(mono_y, ref[..., 0])
-    scale = working_scale(None if measured is None else measured[1], model.config.max_disparity)
-    if scale == 1.0:
-        cbcr, strips = run_network(model, mono_y, ref, budget_bytes)
-    else:
-        size = (max(1, round(mono_y.shape[1] * scale)), max(1, round(mono_y.shape[0] * scale)))
-        small_mono = cv2.resize(mono_y, size, interpolation=cv2.INTER_AREA)
-        small_ref = cv2.resize(ref, size, interpolation=cv2.INTER_AREA)
-        small_cbcr, strips = run_network(model, small_mono, small_ref, budget_bytes)
-        cbcr = guided_upsample(mono_y, small_cbcr)
-    return Prediction(np.clip(cbcr, 0, 1).astype(np.float32), scale, measured, strips)
+def predict(model: DualCamNet, mono_y: np.ndarray, color_rgb: np.ndarray, budget_bytes: int = 3 << 30) -> Chroma:
+    """Chroma of the mono view with the torch model, by the runtime's whole-image policy."""
+    return predict_chroma(lambda mono, ref: run_network(model, mono, ref, budget_bytes)[0],
+                          model.config.max_disparity, mono_y, color_rgb)
 
 
 def main(argv: list[str] | None = None) -> int:

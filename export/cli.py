@@ -1,0 +1,260 @@
+"""dualcam-export: the trained network as the files a phone runs, with a manifest that says what each is.
+
+    dualcam-export --int8                          # the shipped weights -> ./dualcam-models/
+    dualcam-export --int8 --ort --coreml --pairs ../shared/data/dev --out runtime/models
+
+Steps: fixed-tile wrapper -> ONNX (fp32, onnxsim) -> parity against torch on real tiles -> int8 QDQ ->
+the 2-D mobile graph and its usability report -> .ort -> CoreML -> manifest.json. With --pairs, the int8
+and fp32 models are also compared through the runtime's tiled path on those real pairs.
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from importlib.metadata import version
+from pathlib import Path
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+import torch
+
+from dualcam.model.checkpoint import SHIPPED_WEIGHTS, load_checkpoint, load_model
+from dualcam.model.config import preset
+from dualcam.model.network import DualCamNet
+from dualcam.model.pairs import read_rgb
+from dualcam.runtime.color import rgb_to_luma
+from dualcam.runtime.scale import MIN_SCALE, RANGE_MARGIN
+from dualcam.runtime.tiling import default_overlap
+
+from .onnx_export import OPSET, export_onnx, max_abs_difference
+from .quantize import Feeds, fused_op_counts, quantize_int8, real_tiles, synthetic_tiles
+from .wrapper import TileColorizer, TileShape
+
+SAMPLES = Path(__file__).resolve().parent.parent / "runtime" / "samples"
+MANIFEST = "manifest.json"
+FORMAT_VERSION = 1
+
+
+def sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def sample_tiles(tile: TileShape) -> list[Feeds]:
+    """Tiles of the bundled real sample pair, as the runtime would cut them."""
+    mono = rgb_to_luma(read_rgb(SAMPLES / "motorcycle_mono.png"))
+    return list(real_tiles(tile, mono, read_rgb(SAMPLES / "motorcycle_color.png")))
+
+
+def tiled_quality(paths: dict[str, Path], pairs_dir: Path) -> dict:
+    """Mean CPSNR of each model through the runtime's tiled path on real pairs, Setup1 and Setup2."""
+    from dualcam.model.evaluate import evaluate_method, list_pairs
+    from dualcam.runtime.chroma import predict_chroma
+    from dualcam.runtime.session import TileModel
+
+    pair_dirs = list_pairs(pairs_dir)
+    if not pair_dirs:
+        raise ValueError(f"{pairs_dir}: no pairs (folders with left.png and right.png)")
+    result = {"pairs": [p.name for p in pair_dirs]}
+    for setup in (1, 2):
+        row = {}
+        for role, path in paths.items():
+            model = TileModel(path)
+            method = lambda mono, color: predict_chroma(model.colorize_chroma, model.max_disparity, mono, color).cbcr
+            row[role] = round(evaluate_method(method, pair_dirs, setup, "paper")["mean"]["cpsnr"], 3)
+        row["int8_loss_db"] = round(row["fp32"] - row["int8"], 3) if "int8" in row else None
+        result[f"setup{setup}"] = row
+    return result
+
+
+def convert_to_ort(onnx_path: Path, out_dir: Path) -> Path:
+    """onnxruntime's own converter, 'Runtime' style: basic optimizations baked in, the rest replayed at
+    load time for whichever execution provider runs it (the style its docs give for NNAPI and CoreML)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        shutil.copy(onnx_path, Path(tmp) / onnx_path.name)
+        subprocess.run([sys.executable, "-m", "onnxruntime.tools.convert_onnx_models_to_ort", tmp,
+                        "--output_dir", str(out_dir), "--optimization_style", "Runtime"],
+                       check=True, capture_output=True, text=True)
+    produced = out_dir / (onnx_path.stem + ".with_runtime_opt.ort")
+    target = out_dir / (onnx_path.stem + ".ort")
+    produced.replace(target)
+    for extra in out_dir.glob("*.config"):
+        extra.unlink()
+    return target
+
+
+def load_network(args: argparse.Namespace) -> tuple[DualCamNet, dict]:
+    if args.preset:
+        torch.manual_seed(args.seed)
+        net = DualCamNet(preset(args.preset)).eval()
+        return net, {"preset": args.preset, "trained": False, "seed": args.seed}
+    path = Path(args.checkpoint or SHIPPED_WEIGHTS)
+    state = load_checkpoint(path)
+    return load_model(path), {"checkpoint": path.name, "sha256": sha256(path), "trained": True,
+                              "step": state.get("step"), "training": state.get("training")}
+
+
+def export_all(args: argparse.Namespace, out: Path, log) -> dict:
+    net, source = load_network(args)
+    tile = TileShape.parse(args.tile, net.config.max_disparity, net.config.stride)
+    wrapper = TileColorizer(net, tile)
+    files: dict[str, dict] = {}
+    manifest = {
+        "format_version": FORMAT_VERSION,
+        "dualcam_version": version("dualcam"),
+        "source": source,
+        "config": net.config.to_dict(),
+        "tile": {"height": tile.height, "width": tile.width, "reference_width": tile.reference_width,
+                 "stride": net.config.stride, "overlap": default_overlap(tile.height, tile.width)},
+        "max_disparity": tile.max_disparity,
+        "inputs": {k: list(v) for k, v in tile.inputs().items()},
+        "outputs": {k: list(v) for k, v in tile.outputs().items()},
+        "values": "BT.601 full-range Y, Cb, Cr on [0, 1], float32, NCHW, batch 1",
+        "camera_side": ("the colour camera is left of the mono camera: the candidates of mono pixel x are "
+                        "reference columns x .. x + max_disparity - 1, so ref_y/ref_cbcr extend max_disparity "
+                        "columns to the right of the mono tile; for the other arrangement flip both images "
+                        "horizontally, run, flip the result back"),
+        "chroma_working_scale": {"range_margin": RANGE_MARGIN, "min_scale": MIN_SCALE,
+                                 "rule": "scale = min(1, range_margin * max_disparity / measured 99th-percentile "
+                                         "disparity), at least min_scale; chroma is predicted at that scale "
+                                         "and upsampled guided by the full-resolution mono"},
+        "opset": OPSET,
+        "tools": {name: version(name) for name in ("torch", "onnx", "onnxruntime", "onnxsim")},
+        "files": files,
+        "measured": {},
+    }
+    parity_tiles = sample_tiles(tile)[:4] + list(synthetic_tiles(tile, 2, seed=7))
+
+    def add(role: str, path: Path, **info) -> None:
+        files[role] = {"file": path.name, "sha256": sha256(path), "bytes": path.stat().st_size, **info}
+
+    step = log("ONNX fp32 (export, onnxsim)")
+    fp32 = export_onnx(wrapper, tile, out / "dualcam_fp32.onnx")
+    add("fp32", fp32, format="onnx", precision="fp32", graph="3-D")
+    manifest["measured"]["fp32_max_abs_vs_torch"] = max_abs_difference(wrapper, fp32, parity_tiles)
+    step()
+
+    if args.int8:
+        step = log("int8 QDQ (calibrate, quantize)")
+        calibration = sample_tiles(tile) + list(synthetic_tiles(tile, args.calibration_scenes, seed=1000))
+        int8 = quantize_int8(fp32, out / "dualcam_int8.onnx", calibration, keep=args.keep_float)
+        add("int8", int8, format="onnx", precision="int8 QDQ (U8 activations, S8 per-channel weights)", graph="3-D")
+        manifest["int8"] = {"keep_float": args.keep_float, "calibration": {
+            "method": "min-max", "real_tiles": len(calibration) - args.calibration_scenes,
+            "real_source": "the bundled sample pair (runtime/samples)", "synthetic_tiles": args.calibration_scenes},
+            "fused_op_counts_x86": fused_op_counts(int8)}
+        fp32_session = ort.InferenceSession(str(fp32), providers=["CPUExecutionProvider"])
+        manifest["measured"]["int8_max_abs_vs_fp32"] = max_abs_difference(fp32_session, int8, parity_tiles)
+        step()
+
+    if args.mobile:
+        from .mobile import MobileTileColorizer, conv_weight_ranks, mobile_usability
+
+        step = log("mobile graph (2-D only, usability report)")
+        mobile = export_onnx(MobileTileColorizer(net, tile), tile, out / "dualcam_mobile.onnx")
+        add("mobile", mobile, format="onnx", precision="fp32", graph="2-D (NNAPI, CoreML EP)")
+        usability = mobile_usability(mobile, out / "mobile_usability.txt")
+        add("usability_report", out / "mobile_usability.txt", format="text")
+        manifest["mobile"] = {"usability": usability,
+                              "max_conv_weight_rank": max(conv_weight_ranks(onnx.load(mobile)).values())}
+        manifest["measured"]["mobile_max_abs_vs_torch"] = max_abs_difference(wrapper, mobile, parity_tiles)
+        step()
+
+    if args.ort:
+        step = log("ORT format")
+        for role in [r for r in ("int8", "mobile") if r in files] or ["fp32"]:
+            onnx_path = out / files[role]["file"]
+            converted = convert_to_ort(onnx_path, out)
+            add(f"{role}_ort", converted, format="ort", of=role)
+            session = ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
+            manifest["measured"][f"{role}_ort_max_abs_vs_onnx"] = max_abs_difference(session, converted, parity_tiles)
+        step()
+
+    if args.coreml:
+        from .coreml import export_coreml, op_inventory
+
+        step = log("CoreML ML Program (fp16, int8 weights)")
+        manifest["tools"]["coremltools"] = version("coremltools")
+        for role, int8_weights in (("coreml_fp16", False), ("coreml_int8_weights", True)):
+            package = export_coreml(wrapper, tile, out / f"dualcam_{role.removeprefix('coreml_')}.mlpackage",
+                                    int8_weights=int8_weights)
+            ops = dict(op_inventory(package).most_common())
+            # A package is a folder; zipped, it is one file with one checksum.
+            archive = Path(shutil.make_archive(str(package), "zip", package.parent, package.name))
+            shutil.rmtree(package)
+            add(role, archive, format="mlpackage (zip)", graph="3-D", ops=ops)
+        step()
+
+    if args.pairs:
+        step = log(f"tiled quality on {args.pairs}")
+        paths = {role: out / files[role]["file"] for role in ("fp32", "int8") if role in files}
+        manifest["measured"]["tiled_cpsnr"] = tiled_quality(paths, args.pairs)
+        step()
+    return manifest
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="dualcam-export", description=__doc__.splitlines()[0])
+    source = p.add_mutually_exclusive_group()
+    source.add_argument("--checkpoint", type=Path, help="trained weights (default: the shipped mobile weights)")
+    source.add_argument("--preset", help="an untrained network of this preset (to try the pipeline)")
+    p.add_argument("--seed", type=int, default=0, help="initialisation of an untrained --preset")
+    p.add_argument("--tile", default="256x512", help="fixed tile HxW of the exported models")
+    p.add_argument("--int8", action="store_true", help="add the int8 QDQ model")
+    p.add_argument("--ort", action="store_true", help="add .ort files of the int8 and mobile models")
+    p.add_argument("--coreml", action="store_true", help="add CoreML packages (fp16, int8 weights)")
+    p.add_argument("--no-mobile", dest="mobile", action="store_false", help="skip the 2-D mobile graph")
+    p.add_argument("--keep-float", default="refine", choices=("refine", "none"),
+                   help="int8: what stays float (see dualcam.export.quantize.float_nodes)")
+    p.add_argument("--calibration-scenes", type=int, default=8, help="synthetic calibration tiles")
+    p.add_argument("--pairs", type=Path, help="real pairs (dev layout) to measure fp32 vs int8 quality on")
+    p.add_argument("--out", type=Path, default=Path("dualcam-models"))
+    return p.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    out = args.out
+    if out.exists() and not (out / MANIFEST).exists() and any(out.iterdir()):
+        print(f"dualcam-export: {out}: exists and is not a dualcam export; choose another --out", file=sys.stderr)
+        return 2
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+
+    def log(what: str):
+        start = time.perf_counter()
+        print(f"dualcam-export: {what} ...", file=sys.stderr, flush=True)
+        return lambda: print(f"dualcam-export: {what}: {time.perf_counter() - start:.1f} s", file=sys.stderr, flush=True)
+
+    try:
+        manifest = export_all(args, staging, log)
+        (staging / MANIFEST).write_text(json.dumps(manifest, indent=1) + "\n")
+    except (OSError, ValueError) as error:
+        shutil.rmtree(staging, ignore_errors=True)
+        print(f"dualcam-export: {error}", file=sys.stderr)
+        return 2
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    # Swap the finished export in; a previous export there (it has a manifest) is replaced whole.
+    if out.exists():
+        shutil.rmtree(out)
+    staging.rename(out)
+    for role, entry in manifest["files"].items():
+        print(f"{out / entry['file']}  {role}  {entry['bytes'] / 1e6:.2f} MB")
+    print(json.dumps(manifest["measured"]))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

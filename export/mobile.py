@@ -1,0 +1,319 @@
+"""The phone-accelerator graph: TileColorizer's function written with 2-D convs on tensors of rank <= 4.
+
+ONNX Runtime's NNAPI and CoreML (MLProgram) execution providers run only 1-D/2-D Conv; NNAPI has no
+ConvTranspose or ReduceSum, CoreML no Pad, and both need static shapes (ONDEVICE.md). A graph with one op
+they lack is cut into partitions that bounce between the accelerator and the CPU. So the 3-D part is
+rewritten exactly, keeping the volume (1, C, D, h, w) as (D, C, h, w), candidates folded into the batch:
+
+- a 3x3x3 conv is one 2-D conv over the three depth neighbours stacked on the channels; zero planes
+  concatenated at both ends stand in for the depth padding;
+- its stride 2 in depth reads the neighbours of the even planes from a free reshape (D, C) -> (D/2, 2C);
+- the 4x4x4 stride-2 transposed conv is eight sub-pixel phases produced by one 2x2 2-D conv, interleaved
+  with reshapes and concats (torch's pixel_shuffle exports as DepthToSpace in CRD mode, which NNAPI lacks);
+- every BatchNorm is folded into the conv before it;
+- softmax runs over the channel axis of (1, d, H, W), and the weighted sum over candidates is a 1x1 conv
+  with ones (no ReduceSum).
+
+Weights are regrouped once, in __init__. `mobile_usability` runs onnxruntime's usability checker, which
+judges ops by name only: `conv_weight_ranks` covers the Conv rank it does not check.
+"""
+from __future__ import annotations
+
+import copy
+import io
+import logging
+import re
+from pathlib import Path
+
+import onnx
+import torch
+import torch.nn.functional as F
+from onnxruntime.tools.mobile_helpers import usability_checker
+from torch import Tensor, nn
+from torch.nn.utils.fusion import fuse_conv_bn_eval
+
+from dualcam.model.network import DualCamNet
+from dualcam.model.regulation import Hourglass3d
+
+from .wrapper import TileShape
+
+
+def fold_batchnorms(module: nn.Module) -> nn.Module:
+    """An eval copy of `module` with every BatchNorm folded into the conv before it in its Sequential."""
+    module = copy.deepcopy(module).eval()
+    for sequential in [m for m in module.modules() if isinstance(m, nn.Sequential)]:
+        for i in range(1, len(sequential)):
+            conv, norm = sequential[i - 1], sequential[i]
+            if isinstance(conv, nn.modules.conv._ConvNd) and isinstance(norm, nn.modules.batchnorm._BatchNorm):
+                sequential[i - 1] = fuse_conv_bn_eval(conv, norm, transpose=conv.transposed)
+                sequential[i] = nn.Identity()
+    left = [name for name, m in module.named_modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+    if left:
+        raise ValueError(f"BatchNorm not preceded by a conv in a Sequential, cannot fold: {left}")
+    return module
+
+
+def conv_and_relu(block: nn.Module) -> tuple[nn.Module, bool]:
+    """A folded regulation block (a bare conv, or conv, Identity, ReLU) -> (its conv, whether a ReLU follows)."""
+    if not isinstance(block, nn.Sequential):
+        return block, False
+    return block[0], any(isinstance(m, nn.ReLU) for m in block)
+
+
+def shift_in_depth(x: Tensor, step: int) -> Tensor:
+    """(D, C, h, w) -> plane z holds x[z + step], step in {-1, 1}, and zeros where that is outside x."""
+    zeros = x.new_zeros((1, *x.shape[1:]))
+    if x.shape[0] == 1:
+        return zeros
+    return torch.cat([zeros, x[:-1]]) if step < 0 else torch.cat([x[1:], zeros])
+
+
+def depth_neighbours(x: Tensor) -> Tensor:
+    """(D, C, h, w) -> (D, 3C, h, w): planes z - 1, z, z + 1 side by side on the channels."""
+    return torch.cat([shift_in_depth(x, -1), x, shift_in_depth(x, 1)], dim=1)
+
+
+def even_depth_neighbours(x: Tensor) -> Tensor:
+    """(D, C, h, w), D even -> (D/2, 3C, h, w): planes 2z - 1, 2z, 2z + 1, for a stride-2 conv in depth."""
+    depth, channels = x.shape[:2]
+    pairs = x.reshape(depth // 2, 2 * channels, *x.shape[2:])  # planes 2z, 2z + 1
+    return torch.cat([shift_in_depth(pairs[:, channels:], -1), pairs], dim=1)
+
+
+def interleave(phases: list[list[Tensor]]) -> Tensor:
+    """phases[ph][pw] (N, C, h, w) -> (N, C, 2h, 2w) with out[..., 2i + ph, 2j + pw] = phases[ph][pw][..., i, j].
+
+    Pixels are interleaved by concatenating on a trailing axis of length 1 and reshaping, so that no tensor
+    has rank 5.
+    """
+    batch, channels, height, width = phases[0][0].shape
+    rows = []
+    for row in phases:
+        columns = torch.cat([p.reshape(batch, channels * height, width, 1) for p in row], dim=3)
+        rows.append(columns.reshape(batch, channels * height, 1, 2 * width))
+    return torch.cat(rows, dim=2).reshape(batch, channels, 2 * height, 2 * width)
+
+
+class DepthConv(nn.Module):
+    """Conv3d 3x3x3, padding 1, stride 1 or 2 in every axis (+ReLU), on (D, C, h, w) volumes."""
+
+    def __init__(self, conv: nn.Conv3d, relu: bool):
+        super().__init__()
+        stride = conv.stride[0]
+        if (conv.kernel_size, conv.padding, conv.stride, conv.dilation, conv.groups) != (
+            (3, 3, 3), (1, 1, 1), (stride,) * 3, (1, 1, 1), 1
+        ) or stride not in (1, 2):
+            raise ValueError(f"only 3x3x3 convs with padding 1 and stride 1 or 2 are supported, not {conv}")
+        weight = conv.weight.detach()
+        out_channels, in_channels = weight.shape[:2]
+        # (out, in, depth, kh, kw) -> (out, depth * in, kh, kw): taps ordered like depth_neighbours' channels
+        self.register_buffer("weight", weight.transpose(1, 2).reshape(out_channels, 3 * in_channels, 3, 3).clone())
+        self.register_buffer("bias", None if conv.bias is None else conv.bias.detach().clone())
+        self.stride = stride
+        self.relu = relu
+
+    def forward(self, x: Tensor) -> Tensor:
+        taps = depth_neighbours(x) if self.stride == 1 else even_depth_neighbours(x)
+        y = F.conv2d(taps, self.weight, self.bias, self.stride, 1)
+        return F.relu(y) if self.relu else y
+
+
+class DepthConvTranspose(nn.Module):
+    """ConvTranspose3d 4x4x4, stride 2, padding 1 (x2 in every axis, +ReLU): (D, C, h, w) -> (2D, C', 2h, 2w).
+
+    Along each axis, output 2m + p sums the inputs m - 1 + p + j (j = 0, 1) with kernel tap 3 - p - 2j. One
+    2x2 conv with padding 1 over the stacked depth neighbours computes all eight phases (p_h, p_w, p_d): its
+    output pixel (i + p_h, j + p_w) is that phase's output pixel (i, j).
+    """
+
+    def __init__(self, conv: nn.ConvTranspose3d, relu: bool):
+        super().__init__()
+        if (conv.kernel_size, conv.stride, conv.padding, conv.output_padding, conv.dilation, conv.groups) != (
+            (4, 4, 4), (2, 2, 2), (1, 1, 1), (0, 0, 0), (1, 1, 1), 1
+        ):
+            raise ValueError(f"only 4x4x4 transposed convs with stride 2 and padding 1 are supported, not {conv}")
+        weight = conv.weight.detach()  # (in, out, depth, kh, kw)
+        in_channels, out_channels = weight.shape[:2]
+        phases = weight.new_zeros(2, 2, 2, out_channels, 3, in_channels, 2, 2)  # ph, pw, pd, out, tap, in, jh, jw
+        for ph in range(2):
+            for pw in range(2):
+                for pd in range(2):
+                    for jd in range(2):
+                        for jh in range(2):
+                            for jw in range(2):
+                                phases[ph, pw, pd, :, pd + jd, :, jh, jw] = weight[
+                                    :, :, 3 - pd - 2 * jd, 3 - ph - 2 * jh, 3 - pw - 2 * jw
+                                ].T
+        self.register_buffer("weight", phases.reshape(8 * out_channels, 3 * in_channels, 2, 2))
+        self.register_buffer("bias", None if conv.bias is None else conv.bias.detach().repeat(8))
+        self.out_channels = out_channels
+        self.relu = relu
+
+    def forward(self, x: Tensor) -> Tensor:
+        y = F.conv2d(depth_neighbours(x), self.weight, self.bias, 1, 1)  # (D, 8C', h + 1, w + 1)
+        if self.relu:
+            y = F.relu(y)
+        depth, height, width = x.shape[0], *x.shape[2:]
+        block = 2 * self.out_channels  # (pd, out) for one spatial phase
+        phases = [
+            [
+                # (D, 2C') -> (2D, C'): depth phase pd of plane m lands on plane 2m + pd
+                y[:, (2 * ph + pw) * block : (2 * ph + pw + 1) * block, ph : ph + height, pw : pw + width]
+                .reshape(2 * depth, self.out_channels, height, width)
+                for pw in range(2)
+            ]
+            for ph in range(2)
+        ]
+        return interleave(phases)
+
+
+class MobileHourglass(nn.Module):
+    """Hourglass3d on (d/2, 2n, h, w) volumes -> (d, 1, 2h, 2w) logits, BatchNorms folded."""
+
+    def __init__(self, hourglass: Hourglass3d):
+        super().__init__()
+        hourglass = fold_batchnorms(hourglass)
+        self.top = nn.Sequential(*(DepthConv(*conv_and_relu(block)) for block in hourglass.top))
+        self.down = nn.ModuleList(
+            nn.Sequential(*(DepthConv(*conv_and_relu(block)) for block in level)) for level in hourglass.down
+        )
+        self.up = nn.ModuleList(DepthConvTranspose(*conv_and_relu(block)) for block in hourglass.up)
+        self.to_weights = DepthConvTranspose(*conv_and_relu(hourglass.to_weights))
+
+    def forward(self, volume: Tensor) -> Tensor:
+        skips = [self.top(volume)]
+        for down in self.down:
+            skips.append(down(skips[-1]))
+        x = skips.pop()
+        for up in reversed(self.up):
+            x = up(x) + skips.pop()
+        return self.to_weights(x)
+
+
+def pointwise_conv2d(conv: nn.Conv3d) -> nn.Conv2d:
+    """A 1x1x1 Conv3d as the equivalent 1x1 Conv2d on (D, C, h, w) volumes."""
+    flat = nn.Conv2d(conv.in_channels, conv.out_channels, 1, bias=conv.bias is not None)
+    flat.weight.data.copy_(conv.weight.detach()[..., 0])
+    if conv.bias is not None:
+        flat.bias.data.copy_(conv.bias.detach())
+    return flat.requires_grad_(False)
+
+
+class MobileTileColorizer(nn.Module):
+    """TileColorizer's function, exported with rank <= 4 tensors, 2-D convs and ops NNAPI and CoreML both run.
+
+    Built from a trained DualCamNet, whose BatchNorms contribute their running (eval) statistics; the
+    network's modules are copied, not shared.
+    """
+
+    def __init__(self, net: DualCamNet, tile: TileShape):
+        super().__init__()
+        config = net.config
+        if tile.max_disparity != config.max_disparity:
+            raise ValueError("tile and network disagree on the max disparity")
+        if tile.height % config.stride or tile.width % config.stride:
+            raise ValueError(f"tile {tile.height}x{tile.width} must be a multiple of {config.stride}")
+        self.config = config
+        self.tile = tile
+        self.features = fold_batchnorms(net.features)
+        self.attention = (
+            nn.Sequential(*(pointwise_conv2d(m) if isinstance(m, nn.Conv3d) else m for m in net.attention.score))
+            if net.attention is not None else None
+        )
+        self.regulation = MobileHourglass(net.regulation)
+        candidates = torch.arange(config.max_disparity, dtype=torch.float32).view(1, -1, 1, 1)
+        self.register_buffer("candidates", candidates)  # 1x1 conv: sum_k k * W_k
+        self.register_buffer("ones", torch.ones_like(candidates))  # 1x1 conv: sum_k W_k
+        if config.color_residue:
+            self.chroma_features = fold_batchnorms(net.chroma_features)
+            self.luma_features = fold_batchnorms(net.luma_features)
+            self.residue = fold_batchnorms(net.residue)
+
+    def volume(self, mono_y: Tensor, ref_y: Tensor) -> Tensor:
+        """(d/2, 2n, H/2, W/2): candidate k in the batch, the reference half re-weighted by the attention."""
+        mono, reference = self.features(mono_y), self.features(ref_y)
+        depth, width = self.config.max_disparity // 2, mono.shape[-1]
+        shifted = torch.cat([reference[..., k : k + width] for k in range(depth)])
+        repeated = torch.cat([mono] * depth)
+        if self.attention is not None:
+            shifted = shifted * self.attention(torch.cat([repeated, shifted], dim=1))
+        return torch.cat([repeated, shifted], dim=1)
+
+    def weights(self, logits: Tensor) -> Tensor:
+        """(1, d, H, W) logits -> W, as `normalise` or `soft_argmax_weights` compute it."""
+        if self.config.weighted_average:
+            return torch.softmax(logits, dim=1) if self.config.weight_norm == "softmax" else logits
+        position = F.conv2d(torch.softmax(logits, dim=1), self.candidates)
+        distance = torch.maximum(self.candidates - position, position - self.candidates)  # |k - position|
+        return F.relu(1 - distance)
+
+    def forward(self, mono_y: Tensor, ref_y: Tensor, ref_cbcr: Tensor) -> Tensor:
+        height, width = mono_y.shape[-2:]
+        logits = self.regulation(self.volume(mono_y, ref_y))  # (d, 1, H, W)
+        weights = self.weights(logits.reshape(1, -1, height, width))
+        chroma = ref_cbcr.reshape(2, 1, height, -1)  # Cb and Cr in the batch
+        shifted = torch.cat([chroma[..., k : k + width] for k in range(self.config.max_disparity)], dim=1)
+        rough = F.conv2d(shifted * weights, self.ones)  # (2, 1, H, W)
+        if self.config.color_residue:
+            luma = self.luma_features(mono_y)
+            residue = self.residue(torch.cat([self.chroma_features(rough), torch.cat([luma, luma])], dim=1))
+            rough = rough + residue
+        return rough.reshape(1, 2, height, width)
+
+
+def mobile_usability_report(path: str | Path) -> str:
+    """The text report of onnxruntime's mobile usability checker on an ONNX file (static shapes expected)."""
+    logger = logging.getLogger("dualcam.mobile_usability")
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+    text = io.StringIO()
+    handler = logging.StreamHandler(text)
+    logger.addHandler(handler)
+    try:
+        usability_checker.analyze_model(Path(path), skip_optimize=False, logger=logger)
+    finally:
+        logger.removeHandler(handler)
+    return text.getvalue()
+
+
+EP_SECTION = re.compile(r"^Checking (NNAPI|CoreML NeuralNetwork|CoreML MLProgram)$", re.MULTILINE)
+PARTITIONS = re.compile(r"(\d+) partitions with a total of (\d+)/(\d+) nodes can be handled by the .+? EP\.")
+UNSUPPORTED = re.compile(r"Unsupported ops: (.+)")
+
+
+def parse_usability_report(report: str) -> dict[str, dict]:
+    """Per EP: nodes supported, total, partitions and the unsupported ops, as the model stands (fixed shapes)."""
+    starts = list(EP_SECTION.finditer(report))
+    if not starts:
+        raise ValueError("not a mobile usability report: no 'Checking <EP>' section")
+    result = {}
+    for start, end in zip(starts, starts[1:] + [None]):
+        section = report[start.end() : end.start() if end else None]
+        as_is = section.split("--------")[0]  # what follows is a what-if for dynamic shapes made fixed
+        partitions, unsupported = PARTITIONS.search(as_is), UNSUPPORTED.search(as_is)
+        result[start.group(1)] = {
+            "supported": int(partitions.group(2)),
+            "total": int(partitions.group(3)),
+            "partitions": int(partitions.group(1)),
+            "unsupported_ops": unsupported.group(1).split(",") if unsupported else [],
+        }
+    return result
+
+
+def mobile_usability(path: str | Path, report_path: str | Path | None = None) -> dict[str, dict]:
+    """Run the usability checker on an ONNX file, optionally save its report, and return its numbers per EP."""
+    report = mobile_usability_report(path)
+    if report_path is not None:
+        Path(report_path).write_text(report)
+    return parse_usability_report(report)
+
+
+def conv_weight_ranks(model: onnx.ModelProto | str | Path) -> dict[str, int]:
+    """Rank of each Conv's weight, by node name: the EPs run only rank 3 and 4 (1-D and 2-D convs)."""
+    if not isinstance(model, onnx.ModelProto):
+        model = onnx.load(str(model))
+    model = onnx.shape_inference.infer_shapes(model)
+    ranks = {init.name: len(init.dims) for init in model.graph.initializer}
+    for value in [*model.graph.value_info, *model.graph.input]:
+        ranks.setdefault(value.name, len(value.type.tensor_type.shape.dim))
+    return {node.name: ranks[node.input[1]] for node in model.graph.node if node.op_type == "Conv"}

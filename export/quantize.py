@@ -1,0 +1,115 @@
+"""int8: static QDQ quantization of the fp32 tile model, calibrated on real and synthetic tiles.
+
+On x86 the activations are unsigned and the weights signed (U8/S8): that is the pairing whose convs fuse
+into QLinearConv (signed activations left them as DQ -> fp32 Conv -> Q, slower than fp32; ONDEVICE.md).
+What stays in float was decided by measurement (see `KEEP_FLOAT` and the export manifest).
+"""
+from __future__ import annotations
+
+import collections
+import tempfile
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+import cv2
+import numpy as np
+import onnx
+import onnxruntime as ort
+from onnxruntime.quantization import (CalibrationDataReader, CalibrationMethod, QuantFormat, QuantType,
+                                      quantize_static)
+from onnxruntime.quantization.shape_inference import quant_pre_process
+
+from dualcam.runtime.color import rgb_to_ycbcr
+from dualcam.runtime.matching import estimate_disparity_range
+from dualcam.runtime.scale import working_scale
+from dualcam.runtime.tiling import TileGrid, _window, default_overlap
+
+from .wrapper import TileShape
+
+Feeds = dict[str, np.ndarray]
+
+
+def real_tiles(tile: TileShape, mono_y: np.ndarray, color_rgb: np.ndarray) -> Iterator[Feeds]:
+    """The tiles the runtime would feed for one real pair (network arrangement), at its working scale."""
+    ref = rgb_to_ycbcr(color_rgb)
+    measured = estimate_disparity_range(mono_y, ref[..., 0])
+    scale = working_scale(None if measured is None else measured[1], tile.max_disparity)
+    if scale < 1:
+        size = (round(mono_y.shape[1] * scale), round(mono_y.shape[0] * scale))
+        mono_y, ref = cv2.resize(mono_y, size, interpolation=cv2.INTER_AREA), cv2.resize(ref, size, interpolation=cv2.INTER_AREA)
+    grid = TileGrid(*mono_y.shape, tile.height, tile.width, tile.max_disparity, default_overlap(tile.height, tile.width))
+    for top, left in grid.origins():
+        mono = _window(mono_y, top, left, tile.height, tile.width)
+        reference = _window(ref, top, left, tile.height, tile.reference_width)
+        yield {"mono_y": mono[None, None], "ref_y": reference[None, None, ..., 0],
+               "ref_cbcr": np.ascontiguousarray(reference.transpose(2, 0, 1)[None, 1:])}
+
+
+def synthetic_tiles(tile: TileShape, count: int, seed: int) -> Iterator[Feeds]:
+    """Simulated captures of procedural scenes (the training distribution), cut to the tile."""
+    from dualcam.model.dataset import SyntheticStereoDataset
+
+    data = SyntheticStereoDataset(seed, tile.height, tile.width, tile.max_disparity, edge_fraction=0.0)
+    for index in range(count):
+        item = data[index]
+        yield {name: item[name].numpy()[None] for name in ("mono_y", "ref_y", "ref_cbcr")}
+
+
+class TileReader(CalibrationDataReader):
+    def __init__(self, tiles: Iterable[Feeds]):
+        self.tiles = iter(list(tiles))
+
+    def get_next(self) -> Feeds | None:
+        return next(self.tiles, None)
+
+
+def float_nodes(model: onnx.ModelProto, keep: str) -> list[str]:
+    """Names of the nodes to leave in float for a `keep` policy.
+
+    "none": quantize everything the quantizer knows. "refine": quantize only what computes the weight
+    volume W (ResNet1, the cost volume, attention, the 3-D regulation) and keep the softmax, the
+    weighted average and the colour-residue ResNets in float. Measured on held-out tiles (mobile,
+    128x256, output PSNR against fp32): ResNet1 61 dB, attention 78, regulation 67 when quantized alone,
+    but ResNet2 48, ResNet3 49 and ResNet4 32 dB: their small chroma residues do not survive one 1/255
+    grid per tensor.
+    """
+    if keep == "none":
+        return []
+    if keep != "refine":
+        raise ValueError(f"unknown keep-float policy {keep!r}")
+    producer = {out: node for node in model.graph.node for out in node.output}
+    softmax = next(n for n in model.graph.node if n.op_type == "Softmax")
+    weight_volume, frontier = set(), [softmax]
+    while frontier:
+        node = frontier.pop()
+        for name in node.input:
+            parent = producer.get(name)
+            if parent is not None and parent.name not in weight_volume:
+                weight_volume.add(parent.name)
+                frontier.append(parent)
+    return [n.name for n in model.graph.node if n.name not in weight_volume]
+
+
+def quantize_int8(fp32_path: str | Path, out_path: str | Path, tiles: Iterable[Feeds], keep: str = "refine") -> Path:
+    """Write the U8/S8 per-channel QDQ model of `fp32_path`, calibrated (min-max) on `tiles`."""
+    out_path = Path(out_path)
+    with tempfile.TemporaryDirectory() as tmp:
+        prepared = Path(tmp) / "prepared.onnx"
+        quant_pre_process(str(fp32_path), str(prepared), skip_symbolic_shape=True)
+        model = onnx.load(prepared)
+        tmp_out = out_path.with_suffix(".tmp")
+        quantize_static(str(prepared), str(tmp_out), TileReader(tiles), quant_format=QuantFormat.QDQ,
+                        per_channel=True, activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
+                        nodes_to_exclude=float_nodes(model, keep), calibrate_method=CalibrationMethod.MinMax)
+        tmp_out.replace(out_path)
+    return out_path
+
+
+def fused_op_counts(path: str | Path) -> dict[str, int]:
+    """Op types of the graph onnxruntime actually runs on this CPU (after its QDQ fusions)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        options = ort.SessionOptions()
+        options.optimized_model_filepath = str(Path(tmp) / "optimized.onnx")
+        ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        graph = onnx.load(options.optimized_model_filepath).graph
+    return dict(collections.Counter(node.op_type for node in graph.node).most_common())

@@ -1,0 +1,43 @@
+"""The whole-image chroma policy shared by the torch model and the onnxruntime models.
+
+Measure the pair's disparity range from feature matches, pick the chroma working scale that brings
+it inside the model's d candidates, run the model at that scale (however it is run: whole, in strips
+or in tiles), and bring Cb/Cr back to full resolution guided by the full-resolution mono image.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from .color import rgb_to_ycbcr
+from .guided import guided_upsample
+from .matching import estimate_disparity_range
+from .scale import working_scale
+
+# (H, W) mono Y and (H, W, 3) reference YCbCr at the working scale -> (H, W, 2) Cb/Cr
+ImageFunction = Callable[[np.ndarray, np.ndarray], np.ndarray]
+
+
+@dataclass
+class Chroma:
+    cbcr: np.ndarray  # (H, W, 2) chroma of the mono view at full resolution, on [0, 1]
+    scale: float  # chroma working scale used
+    disparity_range: tuple[float, float] | None  # measured from feature matches, full-resolution px
+
+
+def predict_chroma(infer: ImageFunction, max_disparity: int, mono_y: np.ndarray, color_rgb: np.ndarray) -> Chroma:
+    """Chroma of the mono view, in the network's arrangement (colour camera on the left)."""
+    ref = rgb_to_ycbcr(color_rgb)
+    measured = estimate_disparity_range(mono_y, ref[..., 0])
+    scale = working_scale(None if measured is None else measured[1], max_disparity)
+    if scale == 1.0:
+        cbcr = infer(mono_y, ref)
+    else:
+        size = (max(1, round(mono_y.shape[1] * scale)), max(1, round(mono_y.shape[0] * scale)))
+        small_mono = cv2.resize(mono_y, size, interpolation=cv2.INTER_AREA)
+        small_ref = cv2.resize(ref, size, interpolation=cv2.INTER_AREA)
+        cbcr = guided_upsample(mono_y, infer(small_mono, small_ref))
+    return Chroma(np.clip(cbcr, 0, 1).astype(np.float32), scale, measured)

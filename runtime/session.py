@@ -1,0 +1,37 @@
+"""An exported tile model run by onnxruntime: the fixed tile shape is read from the model itself."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import onnxruntime as ort
+
+from .tiling import TileGrid, default_overlap, run_tiled
+
+
+class TileModel:
+    """Calls one exported model on one tile: (h, w) mono, (h, w + d) reference Y and Cb/Cr -> (h, w, 2)."""
+
+    def __init__(self, path: str | Path, providers: list[str] | None = None, threads: int = 0):
+        options = ort.SessionOptions()
+        if threads:
+            options.intra_op_num_threads = threads
+        self.path = Path(path)
+        self.session = ort.InferenceSession(str(path), options, providers=providers or ["CPUExecutionProvider"])
+        shapes = {i.name: i.shape for i in self.session.get_inputs()}
+        _, _, self.tile_height, self.tile_width = shapes["mono_y"]
+        self.max_disparity = shapes["ref_y"][3] - self.tile_width
+
+    def __call__(self, mono_y: np.ndarray, ref_y: np.ndarray, ref_cbcr: np.ndarray) -> np.ndarray:
+        feeds = {"mono_y": mono_y[None, None].astype(np.float32, copy=False),
+                 "ref_y": ref_y[None, None].astype(np.float32, copy=False),
+                 "ref_cbcr": np.ascontiguousarray(ref_cbcr.transpose(2, 0, 1)[None], dtype=np.float32)}
+        return self.session.run(None, feeds)[0][0].transpose(1, 2, 0)
+
+    def grid(self, height: int, width: int) -> TileGrid:
+        overlap = default_overlap(self.tile_height, self.tile_width)
+        return TileGrid(height, width, self.tile_height, self.tile_width, self.max_disparity, overlap)
+
+    def colorize_chroma(self, mono_y: np.ndarray, ref_ycbcr: np.ndarray) -> np.ndarray:
+        """Whole image at the working scale, tile by tile -> (H, W, 2) Cb/Cr."""
+        return run_tiled(self, self.grid(*mono_y.shape), mono_y, ref_ycbcr)
