@@ -33,7 +33,7 @@ from dualcam.runtime.color import rgb_to_luma
 from dualcam.runtime.scale import MIN_SCALE, RANGE_MARGIN
 from dualcam.runtime.tiling import default_overlap
 
-from .onnx_export import OPSET, export_onnx, max_abs_difference
+from .onnx_export import OPSET, agreement, export_onnx
 from .quantize import Feeds, fused_op_counts, quantize_int8, real_tiles, synthetic_tiles
 from .wrapper import TileColorizer, TileShape
 
@@ -141,7 +141,7 @@ def export_all(args: argparse.Namespace, out: Path, log) -> dict:
     step = log("ONNX fp32 (export, onnxsim)")
     fp32 = export_onnx(wrapper, tile, out / "dualcam_fp32.onnx")
     add("fp32", fp32, format="onnx", precision="fp32", graph="3-D")
-    manifest["measured"]["fp32_max_abs_vs_torch"] = max_abs_difference(wrapper, fp32, parity_tiles)
+    manifest["measured"]["fp32_vs_torch"] = agreement(wrapper, fp32, parity_tiles)
     step()
 
     if args.int8:
@@ -154,7 +154,7 @@ def export_all(args: argparse.Namespace, out: Path, log) -> dict:
             "real_source": "the bundled sample pair (runtime/samples)", "synthetic_tiles": args.calibration_scenes},
             "fused_op_counts_x86": fused_op_counts(int8)}
         fp32_session = ort.InferenceSession(str(fp32), providers=["CPUExecutionProvider"])
-        manifest["measured"]["int8_max_abs_vs_fp32"] = max_abs_difference(fp32_session, int8, parity_tiles)
+        manifest["measured"]["int8_vs_fp32"] = agreement(fp32_session, int8, parity_tiles)
         step()
 
     if args.mobile:
@@ -167,7 +167,7 @@ def export_all(args: argparse.Namespace, out: Path, log) -> dict:
         add("usability_report", out / "mobile_usability.txt", format="text")
         manifest["mobile"] = {"usability": usability,
                               "max_conv_weight_rank": max(conv_weight_ranks(onnx.load(mobile)).values())}
-        manifest["measured"]["mobile_max_abs_vs_torch"] = max_abs_difference(wrapper, mobile, parity_tiles)
+        manifest["measured"]["mobile_vs_torch"] = agreement(wrapper, mobile, parity_tiles)
         step()
 
     if args.ort:
@@ -177,7 +177,7 @@ def export_all(args: argparse.Namespace, out: Path, log) -> dict:
             converted = convert_to_ort(onnx_path, out)
             add(f"{role}_ort", converted, format="ort", of=role)
             session = ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
-            manifest["measured"][f"{role}_ort_max_abs_vs_onnx"] = max_abs_difference(session, converted, parity_tiles)
+            manifest["measured"][f"{role}_ort_vs_onnx"] = agreement(session, converted, parity_tiles)
         step()
 
     if args.coreml:
@@ -249,6 +249,7 @@ def main(argv: list[str] | None = None) -> int:
     # Swap the finished export in; a previous export there (it has a manifest) is replaced whole.
     if out.exists():
         shutil.rmtree(out)
+    staging.chmod(0o755)  # mkdtemp makes it private; an export is meant to be shared
     staging.rename(out)
     for role, entry in manifest["files"].items():
         print(f"{out / entry['file']}  {role}  {entry['bytes'] / 1e6:.2f} MB")

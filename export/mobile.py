@@ -62,7 +62,7 @@ def conv_and_relu(block: nn.Module) -> tuple[nn.Module, bool]:
 
 def shift_in_depth(x: Tensor, step: int) -> Tensor:
     """(D, C, h, w) -> plane z holds x[z + step], step in {-1, 1}, and zeros where that is outside x."""
-    zeros = x.new_zeros((1, *x.shape[1:]))
+    zeros = x[:1] * 0  # from x: a zeros constant would be stored in the model file at the tile's full size
     if x.shape[0] == 1:
         return zeros
     return torch.cat([zeros, x[:-1]]) if step < 0 else torch.cat([x[1:], zeros])

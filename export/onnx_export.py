@@ -43,19 +43,27 @@ def export_onnx(module: nn.Module, tile: TileShape, path: str | Path, simplify: 
     return path
 
 
-def max_abs_difference(reference: ort.InferenceSession | nn.Module, path: str | Path,
-                       tiles: list[dict[str, np.ndarray]]) -> float:
-    """Largest |model at `path` - reference| over the tiles (feeds by input name), fp32 on the CPU.
+def agreement(reference: ort.InferenceSession | nn.Module, path: str | Path,
+              tiles: list[dict[str, np.ndarray]]) -> dict[str, float]:
+    """How closely the model at `path` reproduces a reference over the tiles (feeds by input name):
+    the largest absolute difference and the PSNR of the outputs (values on [0, 1]), fp32 on the CPU.
 
     The reference is the torch module the model was exported from, or another onnxruntime session.
     """
     sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-    worst = 0.0
+    worst, squared, count = 0.0, 0.0, 0
     for feeds in tiles:
         if isinstance(reference, nn.Module):
             with torch.no_grad():
                 expected = reference(*(torch.from_numpy(v) for v in feeds.values())).numpy()
         else:
             expected = reference.run(None, feeds)[0]
-        worst = max(worst, float(np.abs(sess.run(None, feeds)[0] - expected).max()))
-    return worst
+        error = sess.run(None, feeds)[0].astype(np.float64) - expected
+        worst, squared, count = max(worst, float(np.abs(error).max())), squared + float((error**2).sum()), count + error.size
+    mse = squared / count
+    return {"max_abs": worst, "psnr_db": round(10 * np.log10(1 / mse), 2) if mse > 0 else float("inf")}
+
+
+def max_abs_difference(reference: ort.InferenceSession | nn.Module, path: str | Path,
+                       tiles: list[dict[str, np.ndarray]]) -> float:
+    return agreement(reference, path, tiles)["max_abs"]

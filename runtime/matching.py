@@ -1,7 +1,8 @@
 """Sparse feature matching between the mono and colour images: vertical offset and disparity range.
 
-Torch-free; the runtime uses it to check rectification, pick the camera side (the sign of dx) and the
-disparity range before running the network. dx = x_colour - x_mono, positive in the paper's arrangement.
+Torch-free; the runtime uses it to measure the disparity range before running the network, and
+`rectify` uses the unfiltered matches to check rectification and the camera side (the sign of dx).
+dx = x_colour - x_mono, positive in the paper's arrangement.
 """
 from __future__ import annotations
 
@@ -33,6 +34,35 @@ def _to_u8(img: np.ndarray, max_side: int) -> tuple[np.ndarray, float]:
     return u8, scale
 
 
+@dataclass(frozen=True)
+class Matches:
+    """Ratio-test SIFT matches at full resolution: row i of `mono` matches row i of `color` (x, y)."""
+
+    mono: np.ndarray  # (N, 2)
+    color: np.ndarray  # (N, 2)
+    scale: float  # matching resolution / full resolution of the mono image: 1 / scale is one matched pixel
+
+
+def sift_matches(mono_y: np.ndarray, color_y: np.ndarray, max_side: int = 1600, ratio: float = 0.75) -> Matches:
+    """SIFT matches (Lowe ratio test) of two grey [0, 1] images, with no geometric filtering.
+
+    Images are downscaled to at most `max_side` pixels for speed; coordinates are reported at full
+    resolution. No matches (flat images) gives empty arrays.
+    """
+    sift = cv2.SIFT_create()
+    a, scale_a = _to_u8(mono_y, max_side)
+    b, scale_b = _to_u8(color_y, max_side)
+    kp_a, des_a = sift.detectAndCompute(a, None)
+    kp_b, des_b = sift.detectAndCompute(b, None)
+    good = []
+    if des_a is not None and des_b is not None and len(kp_a) >= 2 and len(kp_b) >= 2:
+        knn = cv2.BFMatcher(cv2.NORM_L2).knnMatch(des_a, des_b, k=2)
+        good = [m[0] for m in knn if len(m) == 2 and m[0].distance < ratio * m[1].distance]
+    pa = np.array([kp_a[m.queryIdx].pt for m in good], dtype=np.float64).reshape(-1, 2) / scale_a
+    pb = np.array([kp_b[m.trainIdx].pt for m in good], dtype=np.float64).reshape(-1, 2) / scale_b
+    return Matches(pa, pb, scale_a)
+
+
 def match_pair(
     mono_y: np.ndarray,
     color_y: np.ndarray,
@@ -41,25 +71,16 @@ def match_pair(
     dy_tol: float = 2.0,
     min_matches: int = 20,
 ) -> PairGeometry | None:
-    """SIFT matches (Lowe ratio test) of two grey [0, 1] images; None if fewer than `min_matches` survive.
+    """Statistics of `sift_matches` of a rectified pair; None if fewer than `min_matches` survive.
 
-    Images are downscaled to at most `max_side` pixels for speed; coordinates are reported at full
-    resolution. Matches whose dy is more than `dy_tol` px from the median dy are dropped as mismatches:
-    in a rectified pair every true match shares (nearly) the same dy.
+    Matches whose dy is more than `dy_tol` px from the median dy are dropped as mismatches: in a
+    rectified pair every true match shares (nearly) the same dy. `rectify.check_rectification`
+    measures pairs that may not be rectified.
     """
-    sift = cv2.SIFT_create()
-    a, scale_a = _to_u8(mono_y, max_side)
-    b, scale_b = _to_u8(color_y, max_side)
-    kp_a, des_a = sift.detectAndCompute(a, None)
-    kp_b, des_b = sift.detectAndCompute(b, None)
-    if des_a is None or des_b is None or len(kp_a) < 2 or len(kp_b) < 2:
+    matches = sift_matches(mono_y, color_y, max_side, ratio)
+    if len(matches.mono) < max(min_matches, 1):
         return None
-    knn = cv2.BFMatcher(cv2.NORM_L2).knnMatch(des_a, des_b, k=2)
-    good = [m[0] for m in knn if len(m) == 2 and m[0].distance < ratio * m[1].distance]
-    if len(good) < min_matches:
-        return None
-    pa = np.array([kp_a[m.queryIdx].pt for m in good], dtype=np.float64) / scale_a
-    pb = np.array([kp_b[m.trainIdx].pt for m in good], dtype=np.float64) / scale_b
+    pa, pb = matches.mono, matches.color
     dx, dy = pb[:, 0] - pa[:, 0], pb[:, 1] - pa[:, 1]
     keep = np.abs(dy - np.median(dy)) <= dy_tol
     if keep.sum() < min_matches:

@@ -1,0 +1,94 @@
+import math
+
+import cv2
+import numpy as np
+import pytest
+from skimage.data import stereo_motorcycle
+
+from dualcam.runtime.color import rgb_to_luma
+from dualcam.runtime.errors import InputError
+from dualcam.runtime.rectify import RECTIFIED_MAX_ERROR_PX, check_rectification, rectify_color
+
+
+@pytest.fixture(scope="module")
+def pair():
+    """A 300x500 crop of Middlebury Motorcycle: (mono Y from the right view, colour RGB from the left view)."""
+    left, right, _ = stereo_motorcycle()
+    crop = slice(100, 400), slice(100, 600)
+    color = left[crop].astype(np.float32) / 255
+    return rgb_to_luma(right[crop].astype(np.float32) / 255), color
+
+
+@pytest.fixture(scope="module")
+def original(pair):
+    return check_rectification(pair[0], rgb_to_luma(pair[1]))
+
+
+def warp(image: np.ndarray, matrix: np.ndarray) -> np.ndarray:
+    return cv2.warpAffine(image, matrix, image.shape[1::-1], flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+
+
+def rotation(image: np.ndarray, degrees: float) -> np.ndarray:
+    height, width = image.shape[:2]
+    return cv2.getRotationMatrix2D(((width - 1) / 2, (height - 1) / 2), degrees, 1.0)
+
+
+def test_real_pair_is_rectified_with_colour_on_the_left(original):
+    assert original.verdict == "rectified" and original.side == "left"
+    assert original.n_matches >= 200
+    assert abs(original.dy_median) < 0.2 and original.vertical_error < 0.5
+    assert abs(original.rotation_deg) < 0.05 and original.scale == pytest.approx(1.0, abs=0.002)
+    assert 15.0 < original.disparity_range[0] < original.disparity_range[1] < 60.0
+
+
+def test_flipping_both_puts_colour_on_the_right(pair, original):
+    mono, color = pair
+    flipped = check_rectification(mono[:, ::-1], rgb_to_luma(color[:, ::-1]))
+    assert flipped.verdict == "rectified" and flipped.side == "right"
+    np.testing.assert_allclose(flipped.disparity_range, original.disparity_range, atol=1.5)
+
+
+def test_vertical_shift_is_measured_and_corrected(pair, original):
+    mono, color = pair
+    shifted = warp(color, np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 6.0]]))  # colour content at y + 6
+    report = check_rectification(mono, rgb_to_luma(shifted))
+    assert report.verdict == "not rectified" and report.side == "left"
+    assert report.dy_median == pytest.approx(6.0, abs=0.5)
+    assert abs(report.rotation_deg) < 0.05
+    corrected, residual = rectify_color(shifted, mono, report)
+    assert corrected.shape == color.shape and residual.verdict == "rectified"
+    assert abs(residual.dy_median) < 0.5
+    np.testing.assert_allclose(residual.disparity_range, original.disparity_range, atol=2.0)
+
+
+def test_rotation_is_measured_and_corrected(pair, original):
+    mono, color = pair
+    rotated = warp(color, rotation(color, 1.5))
+    report = check_rectification(mono, rgb_to_luma(rotated))
+    assert report.verdict == "not rectified"
+    assert report.rotation_deg == pytest.approx(1.5, abs=0.1)
+    half_width = (mono.shape[1] - 1) / 2
+    assert max(map(abs, report.dy_corners)) == pytest.approx(math.sin(math.radians(1.5)) * half_width, abs=0.5)
+    corrected, residual = rectify_color(rotated, mono)
+    assert residual.verdict == "rectified" and residual.vertical_error < RECTIFIED_MAX_ERROR_PX
+    assert abs(residual.dy_median) < 0.5 and abs(residual.rotation_deg) < 0.05
+    np.testing.assert_allclose(residual.disparity_range, original.disparity_range, atol=2.0)
+
+
+@pytest.mark.parametrize("kind", ["constant", "gradient"])
+def test_flat_images_have_too_few_matches(kind):
+    mono = np.full((120, 200), 0.5, np.float32)
+    if kind == "gradient":
+        mono = np.tile(np.linspace(0, 1, 200, dtype=np.float32), (120, 1))
+    color = np.dstack([mono] * 3)
+    report = check_rectification(mono, mono)
+    assert report.too_few_matches and report.verdict == "unknown"
+    assert report.rectified and report.side == "unknown"  # the fallback
+    corrected, residual = rectify_color(color, mono, report)
+    assert corrected is color and residual is report
+
+
+def test_implausible_rotation_is_refused(pair):
+    mono, color = pair
+    with pytest.raises(InputError, match=r"^color.png: is rotated 20\.0 degrees"):
+        rectify_color(warp(color, rotation(color, 20.0)), mono, source="color.png")
