@@ -17,7 +17,7 @@ $(VENV)/.installed: pyproject.toml
 
 demo: install
 	mkdir -p $(DEMO_OUT)
-	$(PY) -m dualcam.model.predict $(SAMPLES)/motorcycle_mono.png $(SAMPLES)/motorcycle_color.png -o $(DEMO_OUT)/motorcycle.color.png
+	$(VENV)/bin/dualcam-run $(SAMPLES)/motorcycle_mono.png $(SAMPLES)/motorcycle_color.png -o $(DEMO_OUT)/motorcycle.color.png
 
 test: install
 	$(PY) -m pytest -q

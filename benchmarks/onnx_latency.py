@@ -2,8 +2,9 @@
 
     python benchmarks/onnx_latency.py [--models runtime/models] [--repeats 10] [--threads 0]
 
-Each model runs in its own process (peak RSS is its own), on a real tile of the bundled sample pair,
-after one warm-up run; the median of the repeats is reported with the machine.
+Each model runs in its own process that imports only the torch-free runtime (peak RSS is its own), on a
+real tile of the bundled sample pair, after one warm-up run, through the runtime's own session settings;
+the median of the repeats is reported with the machine.
 """
 from __future__ import annotations
 
@@ -19,31 +20,34 @@ import time
 from pathlib import Path
 
 RESULTS = Path(__file__).parent / "results"
+SAMPLES = Path(__file__).parent.parent / "runtime" / "samples"
 
 
 def measure(path: Path, repeats: int, threads: int) -> dict:
-    import onnxruntime as ort
+    """In a fresh process that imports only the runtime (no torch): load, warm up, time, peak RSS."""
+    from dualcam.runtime.color import rgb_to_ycbcr
+    from dualcam.runtime.imageio import as_color, as_mono, read_image
+    from dualcam.runtime.session import TileModel
+    from dualcam.runtime.tiling import _window
 
-    from dualcam.export.cli import sample_tiles
-    from dualcam.export.wrapper import TileShape
-
-    options = ort.SessionOptions()
-    if threads:
-        options.intra_op_num_threads = threads
+    base_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     start = time.perf_counter()
-    session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    model = TileModel(path, threads=threads)
     load = time.perf_counter() - start
-    _, _, height, width = session.get_inputs()[0].shape
-    tile = TileShape(height, width, session.get_inputs()[1].shape[3] - width)
-    feeds = sample_tiles(tile)[0]
-    session.run(None, feeds)
+    mono = as_mono(read_image(SAMPLES / "motorcycle_mono.png"))
+    ref = rgb_to_ycbcr(as_color(read_image(SAMPLES / "motorcycle_color.png")))
+    tile = (_window(mono, 0, 0, model.tile_height, model.tile_width),
+            _window(ref[..., 0], 0, 0, model.tile_height, model.tile_width + model.max_disparity),
+            _window(ref[..., 1:], 0, 0, model.tile_height, model.tile_width + model.max_disparity))
+    model(*tile)
     times = []
     for _ in range(repeats):
         start = time.perf_counter()
-        session.run(None, feeds)
+        model(*tile)
         times.append(time.perf_counter() - start)
     return {"seconds": statistics.median(times), "min": min(times), "load_seconds": load,
-            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "tile": f"{height}x{width}"}
+            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "imports_rss_mb": base_mb,
+            "tile": f"{model.tile_height}x{model.tile_width}"}
 
 
 def main() -> None:

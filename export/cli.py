@@ -10,7 +10,6 @@ and fp32 models are also compared through the runtime's tiled path on those real
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import shutil
 import subprocess
@@ -30,6 +29,7 @@ from dualcam.model.config import preset
 from dualcam.model.network import DualCamNet
 from dualcam.model.pairs import read_rgb
 from dualcam.runtime.color import rgb_to_luma
+from dualcam.runtime.manifest import MANIFEST, sha256
 from dualcam.runtime.scale import MIN_SCALE, RANGE_MARGIN
 from dualcam.runtime.tiling import default_overlap
 
@@ -38,16 +38,7 @@ from .quantize import Feeds, fused_op_counts, quantize_int8, real_tiles, synthet
 from .wrapper import TileColorizer, TileShape
 
 SAMPLES = Path(__file__).resolve().parent.parent / "runtime" / "samples"
-MANIFEST = "manifest.json"
 FORMAT_VERSION = 1
-
-
-def sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def sample_tiles(tile: TileShape) -> list[Feeds]:

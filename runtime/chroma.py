@@ -28,16 +28,19 @@ class Chroma:
     disparity_range: tuple[float, float] | None  # measured from feature matches, full-resolution px
 
 
+def chroma_at_scale(infer: ImageFunction, mono_y: np.ndarray, ref_ycbcr: np.ndarray, scale: float) -> np.ndarray:
+    """Run `infer` at the chroma working scale and bring Cb/Cr back to the mono image's resolution."""
+    if scale == 1.0:
+        return np.clip(infer(mono_y, ref_ycbcr), 0, 1).astype(np.float32)
+    size = (max(1, round(mono_y.shape[1] * scale)), max(1, round(mono_y.shape[0] * scale)))
+    small_mono = cv2.resize(mono_y, size, interpolation=cv2.INTER_AREA)
+    small_ref = cv2.resize(ref_ycbcr, size, interpolation=cv2.INTER_AREA)
+    return np.clip(guided_upsample(mono_y, infer(small_mono, small_ref)), 0, 1).astype(np.float32)
+
+
 def predict_chroma(infer: ImageFunction, max_disparity: int, mono_y: np.ndarray, color_rgb: np.ndarray) -> Chroma:
     """Chroma of the mono view, in the network's arrangement (colour camera on the left)."""
     ref = rgb_to_ycbcr(color_rgb)
     measured = estimate_disparity_range(mono_y, ref[..., 0])
     scale = working_scale(None if measured is None else measured[1], max_disparity)
-    if scale == 1.0:
-        cbcr = infer(mono_y, ref)
-    else:
-        size = (max(1, round(mono_y.shape[1] * scale)), max(1, round(mono_y.shape[0] * scale)))
-        small_mono = cv2.resize(mono_y, size, interpolation=cv2.INTER_AREA)
-        small_ref = cv2.resize(ref, size, interpolation=cv2.INTER_AREA)
-        cbcr = guided_upsample(mono_y, infer(small_mono, small_ref))
-    return Chroma(np.clip(cbcr, 0, 1).astype(np.float32), scale, measured)
+    return Chroma(chroma_at_scale(infer, mono_y, ref, scale), scale, measured)

@@ -12,10 +12,13 @@ from .tiling import TileGrid, default_overlap, run_tiled
 class TileModel:
     """Calls one exported model on one tile: (h, w) mono, (h, w + d) reference Y and Cb/Cr -> (h, w, 2)."""
 
-    def __init__(self, path: str | Path, providers: list[str] | None = None, threads: int = 0):
+    def __init__(self, path: str | Path, providers: list[str] | None = None, threads: int = 0,
+                 memory_arena: bool = True):
         options = ort.SessionOptions()
         if threads:
             options.intra_op_num_threads = threads
+        # Without the arena and the memory pattern a tile needs about half the memory, 20-35 % slower.
+        options.enable_cpu_mem_arena = options.enable_mem_pattern = memory_arena
         self.path = Path(path)
         self.session = ort.InferenceSession(str(path), options, providers=providers or ["CPUExecutionProvider"])
         shapes = {i.name: i.shape for i in self.session.get_inputs()}
