@@ -245,3 +245,10 @@ def test_tiles_agree_with_whole_image_inference():
     tiled = chroma_at_scale(tiles.colorize_chroma, mono, ref, scale)
     assert len(tiles.grid(round(mono.shape[0] * scale), round(mono.shape[1] * scale))) > 1
     assert abs(cpsnr(tiled, truth) - cpsnr(whole, truth)) <= 0.05
+
+
+def test_the_base_install_does_not_pull_torch():
+    import tomllib
+
+    project = tomllib.loads((Path(__file__).resolve().parent.parent / "pyproject.toml").read_text())["project"]
+    assert not [d for d in project["dependencies"] if d.lower().startswith("torch")]
