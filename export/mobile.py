@@ -33,7 +33,7 @@ from torch import Tensor, nn
 from torch.nn.utils.fusion import fuse_conv_bn_eval
 
 from dualcam.model.network import DualCamNet
-from dualcam.model.regulation import Hourglass3d
+from dualcam.model.regulation import Hourglass3d, encode_decode
 
 from .wrapper import TileShape
 
@@ -181,13 +181,7 @@ class MobileHourglass(nn.Module):
         self.to_weights = DepthConvTranspose(*conv_and_relu(hourglass.to_weights))
 
     def forward(self, volume: Tensor) -> Tensor:
-        skips = [self.top(volume)]
-        for down in self.down:
-            skips.append(down(skips[-1]))
-        x = skips.pop()
-        for up in reversed(self.up):
-            x = up(x) + skips.pop()
-        return self.to_weights(x)
+        return self.to_weights(encode_decode(self.top, self.down, self.up, volume))
 
 
 def pointwise_conv2d(conv: nn.Conv3d) -> nn.Conv2d:

@@ -47,10 +47,18 @@ class Hourglass3d(nn.Module):
         self.to_weights = upsample3d(features, 1, norm=False)
 
     def forward(self, volume: Tensor) -> Tensor:
-        skips = [self.top(volume)]
-        for down in self.down:
-            skips.append(down(skips[-1]))
-        x = skips.pop()
-        for up in reversed(self.up):
-            x = up(x) + skips.pop()
-        return self.to_weights(x).squeeze(1)
+        return self.to_weights(encode_decode(self.top, self.down, self.up, volume)).squeeze(1)
+
+
+def encode_decode(top: nn.Module, down: nn.ModuleList, up: nn.ModuleList, volume: Tensor) -> Tensor:
+    """The hourglass's path: encoder levels, then decoder levels each adding the encoder output of its size.
+
+    Shared with the export's 2-D rewrite, so both always wire the levels the same way.
+    """
+    skips = [top(volume)]
+    for level in down:
+        skips.append(level(skips[-1]))
+    x = skips.pop()
+    for level in reversed(up):
+        x = level(x) + skips.pop()
+    return x
