@@ -34,10 +34,16 @@ MIN_SIZE = 64  # px a side: below this there is too little image to match the tw
 
 
 def _load(source: str | Path | np.ndarray, role: str) -> tuple[Image, str]:
-    if isinstance(source, np.ndarray):
-        pixels = source.astype(np.float32) / (65535 if source.dtype == np.uint16 else 255 if source.dtype == np.uint8 else 1)
-        return Image(pixels, 16 if source.dtype == np.uint16 else 8, Path(f"<{role} array>")), f"<{role} array>"
-    return read_image(source, min_size=MIN_SIZE), str(source)
+    """A path is read from disk; an array is taken as it is: (H, W) or (H, W, 3), uint8, uint16 or [0, 1] floats."""
+    if not isinstance(source, np.ndarray):
+        return read_image(source, min_size=MIN_SIZE), str(source)
+    name = f"<{role} array>"
+    if source.ndim not in (2, 3) or (source.ndim == 3 and source.shape[2] != 3) or min(source.shape[:2]) < MIN_SIZE:
+        raise InputError(name, f"has shape {source.shape}; expected (H, W) or (H, W, 3), at least {MIN_SIZE} px a side")
+    peak = {np.dtype(np.uint8): 255, np.dtype(np.uint16): 65535}.get(source.dtype, 1)
+    if peak == 1 and not (source.dtype.kind == "f" and np.isfinite(source).all() and 0 <= source.min() <= source.max() <= 1):
+        raise InputError(name, f"{source.dtype} values must be uint8, uint16 or floats on [0, 1]")
+    return Image(source.astype(np.float32) / peak, 16 if peak == 65535 else 8, Path(name)), name
 
 
 def _finite(value: float) -> float | None:
