@@ -166,6 +166,7 @@ def training_record(args: argparse.Namespace, world: int, device: torch.device) 
     """What the model card needs to say how these weights were made."""
     cpu = platform.processor() or platform.machine()
     return {"preset": args.preset, "data": str(args.sceneflow or "synthetic"), "overrides": args.set,
+            "init": str(args.init) if args.init else None,
             "seed": args.seed, "iters": args.iters, "batch": args.batch, "world": world, "crop": args.crop, "optimizer": args.optimizer,
             "lr": args.lr, "bf16": args.bf16, "device": str(device),
             "machine": f"{platform.node()} {cpu} x{os.cpu_count()} cores, torch {torch.__version__}"}
