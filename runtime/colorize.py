@@ -46,6 +46,18 @@ def _load(source: str | Path | np.ndarray, role: str) -> tuple[Image, str]:
     return Image(source.astype(np.float32) / peak, 16 if peak == 65535 else 8, Path(name)), name
 
 
+def peak_memory_mb() -> float:
+    """This process's peak resident memory. VmHWM where the kernel has it (Linux, Android): unlike
+    ru_maxrss it restarts at exec, so a child of a big parent does not inherit the parent's peak."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def _finite(value: float) -> float | None:
     return None if value is None or not math.isfinite(value) else round(float(value), 3)
 
@@ -145,7 +157,7 @@ def colorize(mono: str | Path | np.ndarray, color: str | Path | np.ndarray, *, b
                   "estimated_peak_mb": plan.estimated_peak_mb,
                   "memory_budget_mb": memory_budget_mb},
         "timings_s": timings,
-        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "peak_rss_mb": round(peak_memory_mb(), 1),
         "warnings": warnings,
     }
     return out, report

@@ -222,9 +222,11 @@ def test_bad_input_gets_one_line_exit_2_and_no_output(pair, tmp_path, capsys):
     assert {p: p.read_bytes() for p in pair} == inputs_before
 
 
-def test_tiles_agree_with_whole_image_inference():
+def test_tiles_cost_no_quality_against_whole_image_inference():
     """The tiled fp32 model against the same network run on the whole image at once (torch), on the full
-    Middlebury pair that scikit-image ships: within 0.05 dB CPSNR of the right view's true chroma."""
+    Middlebury pair that scikit-image ships: tiling must not lose more than 0.05 dB CPSNR of the right
+    view's true chroma. (It gains here: 35.83 vs 35.71 dB with the shipped weights, which were trained
+    on tile-sized crops.)"""
     skimage = pytest.importorskip("skimage")
     from dualcam.model.checkpoint import load_model
     from dualcam.model.metrics import cpsnr
@@ -244,7 +246,7 @@ def test_tiles_agree_with_whole_image_inference():
     tiles = TileModel(SHIPPED_MODELS / "dualcam_fp32.onnx")
     tiled = chroma_at_scale(tiles.colorize_chroma, mono, ref, scale)
     assert len(tiles.grid(round(mono.shape[0] * scale), round(mono.shape[1] * scale))) > 1
-    assert abs(cpsnr(tiled, truth) - cpsnr(whole, truth)) <= 0.05
+    assert cpsnr(tiled, truth) >= cpsnr(whole, truth) - 0.05
 
 
 def test_the_base_install_does_not_pull_torch():
