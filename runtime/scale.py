@@ -7,7 +7,7 @@ candidates cannot be matched at all.
 from __future__ import annotations
 
 # Keep the largest disparity this far inside the d candidates: the estimate comes from sparse matches,
-# and the network's confidence falls off at the last candidates. Measured with the shipped mobile weights on
+# and the network's confidence falls off at the last candidates. Measured with the first shipped mobile weights on
 # the dev pairs (mean CPSNR Setup1/Setup2): 0.70 -> 36.28/35.34, 0.85 -> 36.45/35.22, 0.95 -> 36.31/34.76 dB.
 RANGE_MARGIN = 0.85
 MIN_SCALE = 0.125
