@@ -28,7 +28,7 @@ def measure(path: Path, repeats: int, threads: int) -> dict:
     from dualcam.runtime.color import rgb_to_ycbcr
     from dualcam.runtime.imageio import as_color, as_mono, read_image
     from dualcam.runtime.session import TileModel
-    from dualcam.runtime.tiling import _window
+    from dualcam.runtime.tiling import TileGrid
 
     base_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     start = time.perf_counter()
@@ -36,9 +36,8 @@ def measure(path: Path, repeats: int, threads: int) -> dict:
     load = time.perf_counter() - start
     mono = as_mono(read_image(SAMPLES / "motorcycle_mono.png"))
     ref = rgb_to_ycbcr(as_color(read_image(SAMPLES / "motorcycle_color.png")))
-    tile = (_window(mono, 0, 0, model.tile_height, model.tile_width),
-            _window(ref[..., 0], 0, 0, model.tile_height, model.tile_width + model.max_disparity),
-            _window(ref[..., 1:], 0, 0, model.tile_height, model.tile_width + model.max_disparity))
+    grid = TileGrid(*mono.shape, model.tile_height, model.tile_width, model.max_disparity, overlap=0)
+    tile = next(grid.tiles(mono, ref))[2:]  # the top-left tile
     model(*tile)
     times = []
     for _ in range(repeats):

@@ -14,7 +14,6 @@ import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-import cv2
 import numpy as np
 import onnx
 import onnxruntime as ort
@@ -23,9 +22,8 @@ from onnxruntime.quantization import (CalibrationDataReader, CalibrationMethod, 
 from onnxruntime.quantization.shape_inference import quant_pre_process
 
 from dualcam.runtime.color import rgb_to_ycbcr
-from dualcam.runtime.matching import estimate_disparity_range
-from dualcam.runtime.scale import working_scale
-from dualcam.runtime.tiling import TileGrid, _window, default_overlap
+from dualcam.runtime.chroma import downscale, measure_scale
+from dualcam.runtime.tiling import TileGrid, default_overlap
 
 from .wrapper import TileShape
 
@@ -35,17 +33,11 @@ Feeds = dict[str, np.ndarray]
 def real_tiles(tile: TileShape, mono_y: np.ndarray, color_rgb: np.ndarray) -> Iterator[Feeds]:
     """The tiles the runtime would feed for one real pair (network arrangement), at its working scale."""
     ref = rgb_to_ycbcr(color_rgb)
-    measured = estimate_disparity_range(mono_y, ref[..., 0])
-    scale = working_scale(None if measured is None else measured[1], tile.max_disparity)
-    if scale < 1:
-        size = (round(mono_y.shape[1] * scale), round(mono_y.shape[0] * scale))
-        mono_y, ref = cv2.resize(mono_y, size, interpolation=cv2.INTER_AREA), cv2.resize(ref, size, interpolation=cv2.INTER_AREA)
+    mono_y, ref = downscale(mono_y, ref, measure_scale(mono_y, ref[..., 0], tile.max_disparity)[0])
     grid = TileGrid(*mono_y.shape, tile.height, tile.width, tile.max_disparity, default_overlap(tile.height, tile.width))
-    for top, left in grid.origins():
-        mono = _window(mono_y, top, left, tile.height, tile.width)
-        reference = _window(ref, top, left, tile.height, tile.reference_width)
-        yield {"mono_y": mono[None, None], "ref_y": reference[None, None, ..., 0],
-               "ref_cbcr": np.ascontiguousarray(reference.transpose(2, 0, 1)[None, 1:])}
+    for _, _, mono, ref_y, ref_cbcr in grid.tiles(mono_y, ref):
+        yield {"mono_y": mono[None, None], "ref_y": ref_y[None, None],
+               "ref_cbcr": np.ascontiguousarray(ref_cbcr.transpose(2, 0, 1)[None])}
 
 
 def synthetic_tiles(tile: TileShape, count: int, seed: int) -> Iterator[Feeds]:

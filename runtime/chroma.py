@@ -28,19 +28,28 @@ class Chroma:
     disparity_range: tuple[float, float] | None  # measured from feature matches, full-resolution px
 
 
+def measure_scale(mono_y: np.ndarray, ref_y: np.ndarray, max_disparity: int) -> tuple[float, tuple[float, float] | None]:
+    """(working scale, measured disparity range or None) for a pair in the network's arrangement."""
+    measured = estimate_disparity_range(mono_y, ref_y)
+    return working_scale(None if measured is None else measured[1], max_disparity), measured
+
+
+def downscale(mono_y: np.ndarray, ref_ycbcr: np.ndarray, scale: float) -> tuple[np.ndarray, np.ndarray]:
+    """Both images at the working scale (area averaging); unchanged at scale 1."""
+    if scale == 1.0:
+        return mono_y, ref_ycbcr
+    size = (max(1, round(mono_y.shape[1] * scale)), max(1, round(mono_y.shape[0] * scale)))
+    return cv2.resize(mono_y, size, interpolation=cv2.INTER_AREA), cv2.resize(ref_ycbcr, size, interpolation=cv2.INTER_AREA)
+
+
 def chroma_at_scale(infer: ImageFunction, mono_y: np.ndarray, ref_ycbcr: np.ndarray, scale: float) -> np.ndarray:
     """Run `infer` at the chroma working scale and bring Cb/Cr back to the mono image's resolution."""
-    if scale == 1.0:
-        return np.clip(infer(mono_y, ref_ycbcr), 0, 1).astype(np.float32)
-    size = (max(1, round(mono_y.shape[1] * scale)), max(1, round(mono_y.shape[0] * scale)))
-    small_mono = cv2.resize(mono_y, size, interpolation=cv2.INTER_AREA)
-    small_ref = cv2.resize(ref_ycbcr, size, interpolation=cv2.INTER_AREA)
-    return np.clip(guided_upsample(mono_y, infer(small_mono, small_ref)), 0, 1).astype(np.float32)
+    cbcr = infer(*downscale(mono_y, ref_ycbcr, scale))
+    return np.clip(cbcr if scale == 1.0 else guided_upsample(mono_y, cbcr), 0, 1).astype(np.float32)
 
 
 def predict_chroma(infer: ImageFunction, max_disparity: int, mono_y: np.ndarray, color_rgb: np.ndarray) -> Chroma:
     """Chroma of the mono view, in the network's arrangement (colour camera on the left)."""
     ref = rgb_to_ycbcr(color_rgb)
-    measured = estimate_disparity_range(mono_y, ref[..., 0])
-    scale = working_scale(None if measured is None else measured[1], max_disparity)
+    scale, measured = measure_scale(mono_y, ref[..., 0], max_disparity)
     return Chroma(chroma_at_scale(infer, mono_y, ref, scale), scale, measured)

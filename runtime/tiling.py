@@ -77,8 +77,15 @@ class TileGrid:
     def origins(self) -> Iterator[tuple[int, int]]:
         return ((top, left) for top in self.rows for left in self.cols)
 
+    def tiles(self, mono_y: np.ndarray, ref_ycbcr: np.ndarray) -> Iterator[tuple[int, int, np.ndarray, np.ndarray, np.ndarray]]:
+        """(top, left, mono tile, reference Y tile, reference Cb/Cr tile) for every tile, as the model takes them."""
+        for top, left in self.origins():
+            mono = window(mono_y, top, left, self.tile_height, self.tile_width)
+            ref = window(ref_ycbcr, top, left, self.tile_height, self.tile_width + self.max_disparity)
+            yield top, left, mono, np.ascontiguousarray(ref[..., 0]), np.ascontiguousarray(ref[..., 1:])
 
-def _window(image: np.ndarray, top: int, left: int, height: int, width: int) -> np.ndarray:
+
+def window(image: np.ndarray, top: int, left: int, height: int, width: int) -> np.ndarray:
     """image[top:top+height, left:left+width], edge-replicated where it runs past the image."""
     piece = image[top : top + height, left : left + width]
     pad = ((0, height - piece.shape[0]), (0, width - piece.shape[1])) + ((0, 0),) * (image.ndim - 2)
@@ -88,15 +95,13 @@ def _window(image: np.ndarray, top: int, left: int, height: int, width: int) -> 
 def run_tiled(infer: TileFunction, grid: TileGrid, mono_y: np.ndarray, ref_ycbcr: np.ndarray,
               progress: Callable[[int, int], None] | None = None) -> np.ndarray:
     """(H, W) mono Y and (H, W, 3) reference YCbCr, one tile at a time -> (H, W, 2) blended Cb/Cr."""
-    th, tw, d = grid.tile_height, grid.tile_width, grid.max_disparity
+    th, tw = grid.tile_height, grid.tile_width
     row_w = ramp_weights(grid.rows, th, grid.height)
     col_w = ramp_weights(grid.cols, tw, grid.width)
     total = np.zeros((grid.height, grid.width, 2), np.float32)
     weight = np.zeros((grid.height, grid.width, 1), np.float32)
-    for n, (top, left) in enumerate(grid.origins()):
-        mono = _window(mono_y, top, left, th, tw)
-        ref = _window(ref_ycbcr, top, left, th, tw + d)
-        cbcr = infer(mono, np.ascontiguousarray(ref[..., 0]), np.ascontiguousarray(ref[..., 1:]))
+    for n, (top, left, mono, ref_y, ref_cbcr) in enumerate(grid.tiles(mono_y, ref_ycbcr)):
+        cbcr = infer(mono, ref_y, ref_cbcr)
         wy, wx = row_w[grid.rows.index(top)], col_w[grid.cols.index(left)]
         w = (wy[:, None] * wx[None, :])[..., None]
         h, ww = w.shape[:2]
