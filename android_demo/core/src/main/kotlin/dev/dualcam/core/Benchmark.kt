@@ -1,0 +1,50 @@
+package dev.dualcam.core
+
+import java.io.File
+
+/**
+ * The benchmark mode of the app (and of the desktop JVM build): one tile through a backend, a warm-up and then
+ * timed repeats, with the process's peak memory. Each provider runs in a fresh process so its peak is its own.
+ * It prints one line per provider, `DUALCAM_BENCH {json}`, which tools/device_bench.py reads from logcat.
+ */
+object Benchmark {
+    const val TAG = "DUALCAM_BENCH"
+
+    class Result(val provider: String, val model: String, val tile: String, val loadSeconds: Double,
+                 val seconds: List<Double>, val peakRssMb: Double?) {
+        val median: Double get() = seconds.sorted().let { s -> if (s.size % 2 == 1) s[s.size / 2] else (s[s.size / 2 - 1] + s[s.size / 2]) / 2 }
+
+        /** One line, JSON after the tag, numbers in seconds and MB. */
+        fun line(): String = "$TAG {\"provider\": \"$provider\", \"model\": \"$model\", \"tile\": \"$tile\", " +
+            "\"load_seconds\": ${"%.4f".format(java.util.Locale.ROOT, loadSeconds)}, " +
+            "\"median\": ${"%.4f".format(java.util.Locale.ROOT, median)}, \"min\": ${"%.4f".format(java.util.Locale.ROOT, seconds.sorted().first())}, " +
+            "\"max\": ${"%.4f".format(java.util.Locale.ROOT, seconds.sorted().last())}, \"repeats\": ${seconds.size}, " +
+            "\"peak_rss_mb\": ${peakRssMb?.let { "%.1f".format(java.util.Locale.ROOT, it) } ?: "null"}}"
+    }
+
+    /** Times `repeats` runs of the sample tile after one warm-up; `open` builds the backend and is timed as loading. */
+    fun run(provider: String, model: String, manifest: ModelManifest, monoY: FloatImage, refYcbcr: FloatImage,
+            repeats: Int, open: () -> InferenceBackend): Result {
+        val loadStart = System.nanoTime()
+        open().use { backend ->
+            val loadSeconds = (System.nanoTime() - loadStart) / 1e9
+            val grid = TileGrid(monoY.height, monoY.width, manifest.tileHeight, manifest.tileWidth, manifest.maxDisparity, 0)
+            val tile = grid.inputs(0, 0, monoY, refYcbcr)  // the tile benchmarks/onnx_latency.py times
+            backend.runTile(tile.monoY, tile.refY, tile.refCbcr)
+            val seconds = (1..repeats).map {
+                val start = System.nanoTime()
+                backend.runTile(tile.monoY, tile.refY, tile.refCbcr)
+                (System.nanoTime() - start) / 1e9
+            }
+            return Result(provider, model, "${manifest.tileHeight}x${manifest.tileWidth}", loadSeconds, seconds, peakResidentMb())
+        }
+    }
+
+    /** This process's peak resident memory (VmHWM, Linux and Android), or null where the kernel does not say. */
+    fun peakResidentMb(): Double? = try {
+        File("/proc/self/status").readLines().firstOrNull { it.startsWith("VmHWM:") }
+            ?.split(Regex("\\s+"))?.get(1)?.toDouble()?.div(1024)
+    } catch (e: java.io.IOException) {
+        null
+    }
+}

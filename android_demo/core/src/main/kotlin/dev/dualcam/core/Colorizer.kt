@@ -1,0 +1,56 @@
+package dev.dualcam.core
+
+/** Which side of the mono camera the colour camera sits on, seen from behind the phone. */
+enum class CameraSide { LEFT, RIGHT }
+
+/** The coloured image and what was decided and measured on the way. */
+class Colorized(
+    val rgb: FloatImage,
+    val scale: Double,
+    val plan: Plan,
+    val flipped: Boolean,
+    val modelSeconds: Double,
+    val totalSeconds: Double
+)
+
+/**
+ * The whole on-device pipeline, one stage after another, as dualcam.runtime.colorize runs it once the pair is
+ * read and its geometry known: camera side (flip into the network's arrangement, colour camera on the left) ->
+ * chroma working scale -> tiled inference under the memory budget -> guided upsampling -> YCbCr merge with the
+ * mono image as luma, pixel for pixel.
+ *
+ * The disparity range and the camera side come from the caller: the Python runtime measures them with SIFT
+ * matches, which the phone leaves to its calibration (or to a desktop measurement for the tests).
+ */
+class Colorizer(private val manifest: ModelManifest, private val role: String, private val backend: InferenceBackend) {
+    /** `mono` (H, W, 1) Y and `color` (H, W, 3) RGB on [0, 1]; `maxPairDisparity` in full-resolution px, or null. */
+    fun colorize(mono: FloatImage, color: FloatImage, side: CameraSide, maxPairDisparity: Double?,
+                 budgetMb: Int = DEFAULT_BUDGET_MB, progress: ((Int, Int) -> Unit)? = null): Colorized {
+        require(mono.channels == 1 && color.channels == 3) { "need a grey mono image and an RGB colour image" }
+        require(mono.height == color.height && mono.width == color.width) {
+            "the colour image is ${color.width}x${color.height}, the mono image ${mono.width}x${mono.height}: both cameras' images must have one size"
+        }
+        require(minOf(mono.height, mono.width) >= MIN_SIZE) { "images need at least $MIN_SIZE px a side" }
+        val start = System.nanoTime()
+        val flip = side == CameraSide.RIGHT
+        val monoY = if (flip) mono.flippedHorizontally() else mono
+        val colorRgb = if (flip) color.flippedHorizontally() else color
+        val scale = ChromaScale.workingScale(maxPairDisparity, manifest.maxDisparity, manifest.rangeMargin, manifest.minScale)
+        val plan = Planner.plan(mono.height, mono.width, scale, role.removeSuffix("_ort"), manifest.tileHeight,
+            manifest.tileWidth, manifest.maxDisparity, budgetMb)
+        val smallMono = ChromaScale.downscale(monoY, scale)
+        val smallRef = ChromaScale.downscale(Color.rgbToYcbcr(colorRgb), scale)
+        val modelStart = System.nanoTime()
+        val smallCbcr = plan.grid.run(backend, smallMono, smallRef, progress)
+        val modelSeconds = (System.nanoTime() - modelStart) / 1e9
+        var cbcr = ChromaScale.upscale(monoY, smallCbcr, scale)
+        if (flip) cbcr = cbcr.flippedHorizontally()
+        val rgb = Color.merge(mono, cbcr)
+        return Colorized(rgb, scale, plan, flip, modelSeconds, (System.nanoTime() - start) / 1e9)
+    }
+
+    companion object {
+        const val DEFAULT_BUDGET_MB = 2048
+        const val MIN_SIZE = 64
+    }
+}

@@ -1,0 +1,46 @@
+package dev.dualcam.core
+
+/**
+ * An image of float samples, row-major with interleaved channels: the (H, W) or (H, W, C) float32 arrays of
+ * dualcam.runtime, so every stage can be compared with the Python runtime value for value.
+ */
+class FloatImage(val height: Int, val width: Int, val channels: Int, val data: FloatArray = FloatArray(height * width * channels)) {
+    init {
+        require(data.size == height * width * channels) { "${data.size} samples for a ${height}x${width}x$channels image" }
+    }
+
+    operator fun get(y: Int, x: Int, c: Int = 0): Float = data[(y * width + x) * channels + c]
+
+    operator fun set(y: Int, x: Int, c: Int, value: Float) {
+        data[(y * width + x) * channels + c] = value
+    }
+
+    /** Mirrored left to right: how the other camera arrangement is brought into the network's. */
+    fun flippedHorizontally(): FloatImage {
+        val out = FloatImage(height, width, channels)
+        for (y in 0 until height) for (x in 0 until width) {
+            System.arraycopy(data, (y * width + x) * channels, out.data, (y * width + width - 1 - x) * channels, channels)
+        }
+        return out
+    }
+
+    /** One channel as its own image. */
+    fun channel(c: Int): FloatImage = FloatImage(height, width, 1, FloatArray(height * width) { data[it * channels + c] })
+
+    companion object {
+        /** Channels side by side, as numpy's dstack. */
+        fun stack(vararg images: FloatImage): FloatImage {
+            val first = images[0]
+            val channels = images.fold(0) { n, image -> n + image.channels }
+            val out = FloatImage(first.height, first.width, channels)
+            for (i in 0 until first.height * first.width) {
+                var c = 0
+                for (image in images) {
+                    require(image.height == first.height && image.width == first.width) { "stacking images of different sizes" }
+                    for (k in 0 until image.channels) out.data[i * channels + c++] = image.data[i * image.channels + k]
+                }
+            }
+            return out
+        }
+    }
+}

@@ -1,0 +1,75 @@
+package dev.dualcam.core
+
+import java.security.MessageDigest
+
+/** A model or data file the export listed, with the checksum its bytes must have. */
+class ModelFile(val role: String, val file: String, val sha256: String, val bytes: Long, val format: String)
+
+/** Raised for a manifest or model file that is not what dualcam-export wrote: the message names the file. */
+class ModelError(message: String) : IllegalArgumentException(message)
+
+/**
+ * What the runtime needs from manifest.json (as dualcam.runtime.manifest reads it): the fixed tile, the number of
+ * disparity candidates d, the chroma working-scale rule and each file with its sha256.
+ */
+class ModelManifest(
+    val tileHeight: Int,
+    val tileWidth: Int,
+    val maxDisparity: Int,
+    val rangeMargin: Double,
+    val minScale: Double,
+    val files: Map<String, ModelFile>
+) {
+    /** The file exported for `role` (int8, fp32, mobile, int8_ort, mobile_ort). */
+    fun model(role: String): ModelFile =
+        files[role] ?: throw ModelError("$MANIFEST has no '$role' model (it has: ${files.keys.joinToString(", ")})")
+
+    /** Refuses bytes that differ from what was exported, as the Python runtime does before it opens a model. */
+    fun checkBytes(role: String, data: ByteArray): ByteArray {
+        val entry = model(role)
+        if (sha256(data) != entry.sha256) {
+            throw ModelError("${entry.file}: checksum differs from the manifest: the file was changed or corrupted; export it again")
+        }
+        return data
+    }
+
+    companion object {
+        const val MANIFEST = "manifest.json"
+
+        fun parse(text: String): ModelManifest {
+            val root = Json.parse(text) as? Map<*, *> ?: throw ModelError("$MANIFEST: not a JSON object")
+            @Suppress("UNCHECKED_CAST")
+            val manifest = root as Map<String, Any?>
+            val missing = listOf("files", "max_disparity", "tile").filter { it !in manifest }
+            if (missing.isNotEmpty()) throw ModelError("$MANIFEST: not a dualcam manifest (no ${missing.joinToString(", ")})")
+            val tile = manifest.obj("tile")
+            val rule = manifest.obj("chroma_working_scale")
+            val files = manifest.obj("files").mapValues { (role, entry) ->
+                @Suppress("UNCHECKED_CAST")
+                val e = entry as Map<String, Any?>
+                ModelFile(role, e.text("file"), e.text("sha256"), e.number("bytes").toLong(), e.text("format"))
+            }
+            return ModelManifest(tile.int("height"), tile.int("width"), manifest.int("max_disparity"),
+                rule.number("range_margin"), rule.number("min_scale"), files)
+        }
+
+        fun sha256(data: ByteArray): String =
+            MessageDigest.getInstance("SHA-256").digest(data).joinToString("") { "%02x".format(it.toInt() and 0xff) }
+    }
+}
+
+/**
+ * onnxruntime execution providers an Android build has. NNAPI takes the 2-D `mobile` graph (it runs no QDQ int8
+ * graph and no 3-D convolution); the CPU providers run the int8 model, as dualcam.runtime.providers chooses.
+ */
+enum class Provider(val label: String, val role: String) {
+    NNAPI("nnapi", "mobile_ort"),
+    XNNPACK("xnnpack", "int8_ort"),
+    CPU("cpu", "int8_ort");
+
+    companion object {
+        fun named(label: String): Provider =
+            values().firstOrNull { it.label == label }
+                ?: throw IllegalArgumentException("unknown provider '$label'; choose from ${values().joinToString(", ") { it.label }}")
+    }
+}

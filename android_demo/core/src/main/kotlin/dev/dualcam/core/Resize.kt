@@ -1,0 +1,144 @@
+package dev.dualcam.core
+
+import kotlin.math.ceil
+import kotlin.math.floor
+import kotlin.math.min
+
+/**
+ * The three OpenCV filters the runtime's chroma path uses on float32 images, written out so the phone needs no
+ * OpenCV: cv2.resize with INTER_AREA (downscaling) and INTER_LINEAR, and a normalised box filter with the
+ * reflect-101 border. Each follows OpenCV's own arithmetic (its weight tables and accumulation order), so the
+ * results agree with the runtime to float rounding.
+ */
+object Resize {
+    /** One source sample's share of one destination sample, as OpenCV's computeResizeAreaTab lists them. */
+    private class Share(val dst: Int, val src: Int, val weight: Float)
+
+    private fun areaShares(sourceSize: Int, destSize: Int): List<Share> {
+        val scale = 1.0 / (destSize.toDouble() / sourceSize)
+        val shares = ArrayList<Share>()
+        for (d in 0 until destSize) {
+            val f1 = d * scale
+            val f2 = f1 + scale
+            val cell = min(scale, sourceSize - f1)
+            var s2 = floor(f2).toInt()
+            s2 = min(s2, sourceSize - 1)
+            val s1 = min(ceil(f1).toInt(), s2)
+            if (s1 - f1 > 1e-3) shares.add(Share(d, s1 - 1, ((s1 - f1) / cell).toFloat()))
+            for (s in s1 until s2) shares.add(Share(d, s, (1.0 / cell).toFloat()))
+            if (f2 - s2 > 1e-3) shares.add(Share(d, s2, (min(min(f2 - s2, 1.0), cell) / cell).toFloat()))
+        }
+        return shares
+    }
+
+    /** cv2.resize(image, (width, height), interpolation=cv2.INTER_AREA) for a smaller or equal size. */
+    fun area(image: FloatImage, height: Int, width: Int): FloatImage {
+        require(height <= image.height && width <= image.width) { "area resizing only shrinks" }
+        if (height == image.height && width == image.width) return FloatImage(height, width, image.channels, image.data.copyOf())
+        val cn = image.channels
+        val xs = areaShares(image.width, width)
+        val ys = areaShares(image.height, height)
+        val out = FloatImage(height, width, cn)
+        val row = FloatArray(width * cn)
+        val sum = FloatArray(width * cn)
+        var currentDst = -1
+        for (share in ys) {
+            row.fill(0f)
+            val base = share.src * image.width * cn
+            for (x in xs) for (c in 0 until cn) row[x.dst * cn + c] += image.data[base + x.src * cn + c] * x.weight
+            if (share.dst != currentDst) {
+                if (currentDst >= 0) System.arraycopy(sum, 0, out.data, currentDst * width * cn, width * cn)
+                currentDst = share.dst
+                for (i in sum.indices) sum[i] = share.weight * row[i]
+            } else {
+                for (i in sum.indices) sum[i] += share.weight * row[i]
+            }
+        }
+        System.arraycopy(sum, 0, out.data, currentDst * width * cn, width * cn)
+        return out
+    }
+
+    /** Source index and the two tap weights of each destination sample of OpenCV's bilinear resize. */
+    private class Taps(val index: IntArray, val near: FloatArray, val far: FloatArray)
+
+    private fun linearTaps(sourceSize: Int, destSize: Int, clampFraction: Boolean): Taps {
+        val scale = 1.0 / (destSize.toDouble() / sourceSize)
+        val index = IntArray(destSize)
+        val near = FloatArray(destSize)
+        val far = FloatArray(destSize)
+        for (d in 0 until destSize) {
+            var f = ((d + 0.5) * scale - 0.5).toFloat()
+            var s = floor(f).toInt()
+            f -= s
+            if (clampFraction && s < 0) {
+                f = 0f
+                s = 0
+            }
+            if (clampFraction && s >= sourceSize - 1) {
+                f = 0f
+                s = sourceSize - 1
+            }
+            index[d] = s
+            near[d] = 1f - f
+            far[d] = f
+        }
+        return Taps(index, near, far)
+    }
+
+    /**
+     * cv2.resize(image, (width, height), interpolation=cv2.INTER_LINEAR): half-pixel centres, edges replicated.
+     * Columns clamp their fraction at the borders and rows clamp their source rows, as OpenCV does.
+     */
+    fun linear(image: FloatImage, height: Int, width: Int): FloatImage {
+        if (height == image.height && width == image.width) return FloatImage(height, width, image.channels, image.data.copyOf())
+        val cn = image.channels
+        val xs = linearTaps(image.width, width, clampFraction = true)
+        val ys = linearTaps(image.height, height, clampFraction = false)
+        val rows = Array(image.height) { sy ->
+            val base = sy * image.width * cn
+            FloatArray(width * cn) { i ->
+                val x = i / cn
+                val c = i % cn
+                val s = xs.index[x]
+                if (s + 1 >= image.width) image.data[base + s * cn + c] * xs.near[x]
+                else image.data[base + s * cn + c] * xs.near[x] + image.data[base + (s + 1) * cn + c] * xs.far[x]
+            }
+        }
+        val out = FloatImage(height, width, cn)
+        for (y in 0 until height) {
+            val r0 = rows[ys.index[y].coerceIn(0, image.height - 1)]
+            val r1 = rows[(ys.index[y] + 1).coerceIn(0, image.height - 1)]
+            val b0 = ys.near[y]
+            val b1 = ys.far[y]
+            for (i in 0 until width * cn) out.data[y * width * cn + i] = r0[i] * b0 + r1[i] * b1
+        }
+        return out
+    }
+
+    /** cv2.boxFilter(image, -1, (2r+1, 2r+1), normalize=True, borderType=BORDER_REFLECT_101): sums in double. */
+    fun box(image: FloatImage, radius: Int): FloatImage {
+        val cn = image.channels
+        val h = image.height
+        val w = image.width
+        fun reflect(i: Int, n: Int): Int {
+            if (n == 1) return 0
+            var j = i
+            while (j < 0 || j >= n) j = if (j < 0) -j else 2 * n - 2 - j
+            return j
+        }
+        val rowSums = DoubleArray(h * w * cn)
+        for (y in 0 until h) for (x in 0 until w) for (c in 0 until cn) {
+            var s = 0.0
+            for (dx in -radius..radius) s += image.data[(y * w + reflect(x + dx, w)) * cn + c]
+            rowSums[(y * w + x) * cn + c] = s
+        }
+        val scale = 1.0 / ((2 * radius + 1) * (2 * radius + 1))
+        val out = FloatImage(h, w, cn)
+        for (y in 0 until h) for (x in 0 until w) for (c in 0 until cn) {
+            var s = 0.0
+            for (dy in -radius..radius) s += rowSums[(reflect(y + dy, h) * w + x) * cn + c]
+            out.data[(y * w + x) * cn + c] = (s * scale).toFloat()
+        }
+        return out
+    }
+}

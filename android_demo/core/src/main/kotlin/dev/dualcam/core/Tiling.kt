@@ -1,0 +1,137 @@
+package dev.dualcam.core
+
+import kotlin.math.max
+import kotlin.math.min
+
+/**
+ * Cover an image of any size with the model's fixed tile and blend the tiles' chroma back together
+ * (dualcam.runtime.tiling). Each mono tile sees a reference tile d columns wider on the right, where its
+ * candidates lie; tiles overlap and Cb/Cr are blended with linear ramps across each overlap so no seam shows;
+ * whatever runs past the image is filled by edge replication, as the network saw at borders in training.
+ */
+object Tiling {
+    const val OVERLAP = 32
+
+    fun defaultOverlap(tileHeight: Int, tileWidth: Int): Int = min(OVERLAP, min(tileHeight, tileWidth) / 4)
+
+    /** Evenly spread starts covering [0, length) with tiles overlapping by at least `overlap`. */
+    fun tileStarts(length: Int, tile: Int, overlap: Int): IntArray {
+        if (length <= tile) return intArrayOf(0)
+        val count = (length - overlap + tile - overlap - 1) / (tile - overlap)
+        return IntArray(count) { i -> ChromaScale.roundHalfEven(i.toDouble() * (length - tile) / (count - 1)) }
+    }
+
+    /** Per tile, a 1-D blending weight: 1 inside, rising linearly across the overlap with each neighbour. */
+    fun rampWeights(starts: IntArray, tile: Int, length: Int): List<FloatArray> = starts.indices.map { i ->
+        val w = FloatArray(tile) { 1f }
+        if (i > 0) {
+            val n = starts[i - 1] + tile - starts[i]
+            for (k in 0 until n) w[k] = min(w[k], ((k + 0.5) / n).toFloat())
+        }
+        if (i + 1 < starts.size) {
+            val n = starts[i] + tile - starts[i + 1]
+            for (k in 0 until n) w[tile - n + k] = min(w[tile - n + k], ((n - k - 0.5) / n).toFloat())
+        }
+        w.copyOf(max(0, min(tile, length - starts[i])))
+    }
+}
+
+/** One tile's model inputs, NCHW as [InferenceBackend.runTile] takes them. */
+class TileInputs(val monoY: FloatArray, val refY: FloatArray, val refCbcr: FloatArray)
+
+/** Where the fixed-size tiles of one image go. */
+class TileGrid(val height: Int, val width: Int, val tileHeight: Int, val tileWidth: Int, val maxDisparity: Int, val overlap: Int) {
+    init {
+        require(min(tileHeight, tileWidth) > 2 * overlap) { "overlap $overlap too large for a ${tileHeight}x$tileWidth tile" }
+    }
+
+    val rows: IntArray = Tiling.tileStarts(height, tileHeight, overlap)
+    val cols: IntArray = Tiling.tileStarts(width, tileWidth, overlap)
+    val size: Int get() = rows.size * cols.size
+
+    /** The model's inputs for the tile at (top, left), edge-replicated where the windows run past the image. */
+    fun inputs(top: Int, left: Int, monoY: FloatImage, refYcbcr: FloatImage): TileInputs {
+        val refWidth = tileWidth + maxDisparity
+        val tile = TileInputs(FloatArray(tileHeight * tileWidth), FloatArray(tileHeight * refWidth), FloatArray(2 * tileHeight * refWidth))
+        for (y in 0 until tileHeight) {
+            val sy = min(top + y, monoY.height - 1)
+            for (x in 0 until refWidth) {
+                val sx = min(left + x, monoY.width - 1)
+                if (x < tileWidth) tile.monoY[y * tileWidth + x] = monoY[sy, sx]
+                tile.refY[y * refWidth + x] = refYcbcr[sy, sx, 0]
+                tile.refCbcr[y * refWidth + x] = refYcbcr[sy, sx, 1]
+                tile.refCbcr[tileHeight * refWidth + y * refWidth + x] = refYcbcr[sy, sx, 2]
+            }
+        }
+        return tile
+    }
+
+    /**
+     * Mono Y (H, W, 1) and reference YCbCr (H, W, 3), one tile at a time through `backend` -> (H, W, 2) blended
+     * Cb/Cr. Tiles go row by row, as in the runtime, so the sums are made in the same order.
+     */
+    fun run(backend: InferenceBackend, monoY: FloatImage, refYcbcr: FloatImage, progress: ((Int, Int) -> Unit)? = null): FloatImage {
+        require(monoY.height == height && monoY.width == width && refYcbcr.height == height && refYcbcr.width == width) {
+            "images of ${monoY.height}x${monoY.width} for a ${height}x$width grid"
+        }
+        val rowWeights = Tiling.rampWeights(rows, tileHeight, height)
+        val colWeights = Tiling.rampWeights(cols, tileWidth, width)
+        val total = FloatArray(height * width * 2)
+        val weight = FloatArray(height * width)
+        val plane = tileHeight * tileWidth
+        var done = 0
+        for ((r, top) in rows.withIndex()) for ((c, left) in cols.withIndex()) {
+            val tile = inputs(top, left, monoY, refYcbcr)
+            val cbcr = backend.runTile(tile.monoY, tile.refY, tile.refCbcr)
+            check(cbcr.size == 2 * plane) { "${backend.description} returned ${cbcr.size} values for a ${tileHeight}x$tileWidth tile" }
+            val wy = rowWeights[r]
+            val wx = colWeights[c]
+            for (y in wy.indices) for (x in wx.indices) {
+                val w = wy[y] * wx[x]
+                val i = (top + y) * width + left + x
+                total[2 * i] += cbcr[y * tileWidth + x] * w
+                total[2 * i + 1] += cbcr[plane + y * tileWidth + x] * w
+                weight[i] += w
+            }
+            progress?.invoke(++done, size)
+        }
+        return FloatImage(height, width, 2, FloatArray(height * width * 2) { total[it] / weight[it / 2] })
+    }
+}
+
+/** How the tiles of one image run inside a memory budget (dualcam.runtime.planner). */
+class Plan(val grid: TileGrid, val memoryArena: Boolean, val estimatedPeakMb: Int)
+
+/** Raised when the memory budget cannot hold even the leanest session; the message says how much is needed. */
+class BudgetError(val neededMb: Int, message: String) : IllegalArgumentException(message)
+
+/**
+ * The model's tile is fixed at export, so the budget decides how the session runs (with onnxruntime's memory arena,
+ * fastest, or without it, about half the memory), not the tile. The coefficients are the runtime's, measured for
+ * the desktop process; a phone's can be measured with the app's benchmark mode.
+ */
+object Planner {
+    const val BASE_MB = 120
+    const val FULL_RES_BYTES_PER_PIXEL = 84
+    private val SESSION_KB_PER_TILE_PIXEL = mapOf(
+        Pair("fp32", true) to 11.5, Pair("fp32", false) to 6.0,
+        Pair("int8", true) to 7.3, Pair("int8", false) to 5.1,
+        Pair("mobile", true) to 24.5, Pair("mobile", false) to 8.0
+    )
+
+    /** Tile grid at the chroma working scale for a full-resolution (height, width) pair, fitted to the budget. */
+    fun plan(height: Int, width: Int, scale: Double, role: String, tileHeight: Int, tileWidth: Int, maxDisparity: Int, budgetMb: Int): Plan {
+        val (h, w) = ChromaScale.scaledSize(height, width, scale)
+        val grid = TileGrid(h, w, tileHeight, tileWidth, maxDisparity, Tiling.defaultOverlap(tileHeight, tileWidth))
+        val fixed = BASE_MB + height.toDouble() * width * FULL_RES_BYTES_PER_PIXEL / (1 shl 20)
+        var peak = 0.0
+        for (arena in listOf(true, false)) {
+            val perPixel = SESSION_KB_PER_TILE_PIXEL[Pair(role, arena)] ?: SESSION_KB_PER_TILE_PIXEL.getValue(Pair("mobile", arena))
+            peak = fixed + tileHeight.toDouble() * (tileWidth + maxDisparity) * perPixel / 1024
+            if (peak <= budgetMb) return Plan(grid, arena, ChromaScale.roundHalfEven(peak))
+        }
+        val needed = ChromaScale.roundHalfEven(peak)
+        throw BudgetError(needed, "$budgetMb MB is too little for a ${width}x$height pair with the $role model's " +
+            "${tileHeight}x$tileWidth tiles: it needs about $needed MB")
+    }
+}
