@@ -5,17 +5,26 @@ import java.io.File
 /**
  * The benchmark mode of the app (and of the desktop JVM build): one tile through a backend, a warm-up and then
  * timed repeats, with the process's peak memory. Each provider runs in a fresh process so its peak is its own.
- * It prints one line per provider, `DUALCAM_BENCH {json}`, which tools/device_bench.py reads from logcat.
+ * It prints one line per provider, `DUALCAM_BENCH {json}` (or `DUALCAM_BENCH_ERROR {json}` where the provider
+ * could not run), which tools/device_bench.py reads from logcat.
  */
 object Benchmark {
     const val TAG = "DUALCAM_BENCH"
+    const val ERROR_TAG = "DUALCAM_BENCH_ERROR"
+
+    /** The line for a provider that could not run: the table shows why instead of a number. */
+    fun errorLine(provider: String, error: Throwable): String =
+        "$ERROR_TAG {\"provider\": ${quote(provider)}, \"error\": ${quote("${error.javaClass.simpleName}: ${error.message}")}}"
+
+    private fun quote(text: String): String =
+        "\"" + text.replace("\\", "\\\\").replace("\"", "\\\"").replace("\n", "\\n") + "\""
 
     class Result(val provider: String, val model: String, val tile: String, val loadSeconds: Double,
                  val seconds: List<Double>, val peakRssMb: Double?) {
         val median: Double get() = seconds.sorted().let { s -> if (s.size % 2 == 1) s[s.size / 2] else (s[s.size / 2 - 1] + s[s.size / 2]) / 2 }
 
         /** One line, JSON after the tag, numbers in seconds and MB. */
-        fun line(): String = "$TAG {\"provider\": \"$provider\", \"model\": \"$model\", \"tile\": \"$tile\", " +
+        fun line(): String = "$TAG {\"provider\": ${quote(provider)}, \"model\": ${quote(model)}, \"tile\": \"$tile\", " +
             "\"load_seconds\": ${"%.4f".format(java.util.Locale.ROOT, loadSeconds)}, " +
             "\"median\": ${"%.4f".format(java.util.Locale.ROOT, median)}, \"min\": ${"%.4f".format(java.util.Locale.ROOT, seconds.sorted().first())}, " +
             "\"max\": ${"%.4f".format(java.util.Locale.ROOT, seconds.sorted().last())}, \"repeats\": ${seconds.size}, " +

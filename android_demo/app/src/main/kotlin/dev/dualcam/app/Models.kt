@@ -1,0 +1,42 @@
+package dev.dualcam.app
+
+import android.content.Context
+import dev.dualcam.core.InferenceBackend
+import dev.dualcam.core.ModelManifest
+import dev.dualcam.core.Provider
+import java.io.File
+
+/**
+ * The exported models and their manifest: from the app's external files (where tools/device_bench.py pushes
+ * other models) if a manifest is there, else from the APK's assets (runtime/models, copied at build time).
+ * Every model's bytes are checked against the manifest before a session sees them.
+ */
+class Models(private val context: Context) {
+    private val pushed: File? = context.getExternalFilesDir("models")?.takeIf { File(it, ModelManifest.MANIFEST).isFile }
+
+    val manifest: ModelManifest = ModelManifest.parse(String(read(ModelManifest.MANIFEST), Charsets.UTF_8))
+    val source: String get() = pushed?.path ?: "APK assets"
+
+    fun bytes(role: String): ByteArray = manifest.checkBytes(role, read(manifest.model(role).file))
+
+    /** A session for the provider's model (NNAPI: the 2-D mobile graph; CPU, XNNPACK: int8), closed by the caller. */
+    fun open(provider: Provider): InferenceBackend {
+        val model = bytes(provider.role)
+        val backend = try {
+            Class.forName(ORT_BACKEND)
+        } catch (missing: ClassNotFoundException) {
+            throw IllegalStateException("this APK was built without onnxruntime-android (make apk); build the app with Gradle to run the models")
+        }
+        return backend.getConstructor(ByteArray::class.java, Provider::class.java, Int::class.javaPrimitiveType,
+            Int::class.javaPrimitiveType, Int::class.javaPrimitiveType)
+            .newInstance(model, provider, manifest.tileHeight, manifest.tileWidth, manifest.maxDisparity) as InferenceBackend
+    }
+
+    private fun read(name: String): ByteArray =
+        pushed?.let { File(it, name).readBytes() } ?: context.assets.open("models/$name").use { it.readBytes() }
+
+    companion object {
+        /** In src/ort (the Gradle build's onnxruntime-android glue), looked up by name so `make apk` builds without it. */
+        const val ORT_BACKEND = "dev.dualcam.app.OrtMobileBackend"
+    }
+}
