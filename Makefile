@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 SAMPLES := runtime/samples
 DEMO_OUT := demo
 
-.PHONY: install demo test clean
+.PHONY: install demo test clean android-deps apk test-arm64
 
 install: $(VENV)/.installed
 
@@ -19,8 +19,19 @@ demo: install
 	mkdir -p $(DEMO_OUT)
 	$(VENV)/bin/dualcam-run $(SAMPLES)/motorcycle_mono.png $(SAMPLES)/motorcycle_color.png -o $(DEMO_OUT)/motorcycle.color.png
 
-test: install
+test: install android-deps
 	$(PY) -m pytest -q
+
+# The Android demo's toolchain (Debian packages; instant when present), a debug APK built without Gradle, and the
+# int8 model on arm64 kernels under emulation (slow, not part of `make test`): android_demo/README.md.
+android-deps:
+	$(MAKE) -s -C android_demo deps
+
+apk: install android-deps
+	$(MAKE) -C android_demo apk PY=$(abspath $(PY))
+
+test-arm64: install android-deps
+	$(MAKE) -C android_demo test-arm64 PY=$(abspath $(PY))
 
 clean:
 	rm -rf $(VENV) $(DEMO_OUT) *.egg-info
