@@ -11,41 +11,87 @@ from importlib.metadata import version
 from pathlib import Path
 
 EPILOG = """exit codes:
-  0  the colour image was written
-  2  bad input: a file, an option or the pair itself (one line on stderr names it); nothing was written
-  1  internal error (a bug: please report it with the traceback)
+  0    every output was written
+  2    bad input: a file, an option or the pair itself (one line on stderr names it); nothing was written
+       for that pair (with --pairs: the others still are, one line each)
+  1    internal error (a bug: please report it with the traceback)
+  130  interrupted (Ctrl-C); no partial file is left
 
-The mono image gives the luma, pixel for pixel; the colour image gives Cb/Cr. Both must come from the
-same capture, rectified (rows aligned); --rectify corrects a small rotation or vertical shift."""
+The output is the mono image's size and luma: its luma equals the mono image to within the rounding of the
+output samples (colours the RGB cube cannot hold are desaturated, not clipped). The colour image gives the
+chroma; it may have another resolution or field of view, it is brought to the mono image's geometry. A
+portrait shot (the cameras one above the other) is detected and handled. A pair whose geometry cannot be
+verified (too few feature matches: not the same scene?) or that stays misaligned is refused unless
+--accept-unverified. Input: PNG, JPEG, TIFF, WebP; HEIC/HEIF with pip install 'dualcam[heic]'.
+The input's EXIF is kept in PNG, JPEG and WebP outputs.
+
+--pairs DIR colours every <name>_mono.<ext> with its <name>_color.<ext>; --pairs LIST.txt reads one pair a
+line, "mono color [output]" (paths relative to the list; # starts a comment). The model is loaded once."""
+
+# API parameter names in InputError lines -> the options a user of this command types.
+FLAGS = {"threads": "--threads", "memory_budget_mb": "--memory-budget", "provider": "--provider",
+         "baseline": "--baseline", "quality": "--quality"}
+ADVICE = {"rectify=True": "--rectify", "accept_unverified=True": "--accept-unverified"}
+INPUT_TYPES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".webp", ".heic", ".heif")
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="dualcam-run", description=__doc__.splitlines()[0], epilog=EPILOG,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("mono", type=Path, help="the mono camera's image (PNG, JPEG or TIFF; 8 or 16 bit)")
-    p.add_argument("color", type=Path, help="the colour camera's image, same size")
-    p.add_argument("-o", "--output", type=Path, help="output image (default: <mono stem>.color.png beside it)")
+    p.add_argument("mono", type=Path, nargs="?", help="the mono camera's image (PNG, JPEG, TIFF, WebP, HEIC; 8 or 16 bit)")
+    p.add_argument("color", type=Path, nargs="?", help="the colour camera's image (any resolution)")
+    p.add_argument("--pairs", type=Path, metavar="DIR|LIST", help="colour many pairs with the model loaded once (see below)")
+    p.add_argument("-o", "--output", type=Path, help="output image; .png, .jpg, .tif or .webp (default: <mono stem>."
+                                                     "color.png beside it); with --pairs, the output folder")
+    p.add_argument("--quality", type=int, default=95, metavar="1-100", help="JPEG/WebP output quality (default 95)")
     p.add_argument("--baseline", default="auto", choices=("auto", "left", "right"),
                    help="side of the colour camera, seen from behind the phone (default: measured)")
-    p.add_argument("--rectify", action="store_true", help="correct a pair that is not rectified instead of stopping")
-    p.add_argument("--provider", default="auto", help="auto, cpu, xnnpack, nnapi or coreml (default: best available)")
-    p.add_argument("--threads", type=int, default=0, help="onnxruntime threads (0: its default)")
-    p.add_argument("--model", default=None, help="int8, fp32, mobile or a path to an exported model "
-                                                 "(default: int8 on CPUs, mobile on NNAPI/CoreML)")
-    p.add_argument("--memory-budget", type=int, default=None, metavar="MB", help="peak memory to stay under (default 2048)")
-    p.add_argument("--json", action="store_true", help="print the report as one JSON object")
+    p.add_argument("--rectify", action="store_true",
+                   help="correct a same-size pair whose rows are not aligned (rotation, scale, vertical shift) "
+                        "instead of refusing it; another resolution is always corrected")
+    p.add_argument("--accept-unverified", action="store_true",
+                   help="colour a pair whose geometry cannot be verified or stays misaligned after correction, "
+                        "instead of refusing it (the result may have wrong colours)")
+    p.add_argument("--save-confidence", type=Path, metavar="PATH",
+                   help="write the per-pixel confidence as 8-bit grey (255 = confident); with --pairs, a folder")
+    p.add_argument("--provider", default="auto", help="auto, cpu, xnnpack, nnapi or coreml (default: best available; "
+                                                      "one asked for by name must run the model, or it is an error)")
+    p.add_argument("--threads", type=int, default=0, help="onnxruntime threads, at most the CPU cores (0: its default)")
+    p.add_argument("--model", default=None, help="int8, fp32, mobile or a path to an exported model beside its "
+                                                 "manifest.json (default: int8 on CPUs, mobile on NNAPI/CoreML)")
+    p.add_argument("--memory-budget", type=int, default=None, metavar="MB",
+                   help="peak memory to stay under (default 2048); refused at once if the pair cannot fit")
+    p.add_argument("--json", action="store_true", help="print each report as one JSON object a line")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress")
     p.add_argument("--version", action="version", version=f"dualcam {version('dualcam')}")
-    return p.parse_args(argv)
+    args = p.parse_args(argv)
+    single = args.mono is not None and args.color is not None
+    if (args.pairs is None) != single or (args.pairs is not None and args.mono is not None):
+        p.error("give MONO COLOR, or --pairs DIR|LIST")
+    return args
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    from .colorize import DEFAULT_BUDGET_MB, colorize
+    try:
+        return run(args)
+    except KeyboardInterrupt:
+        print("dualcam-run: interrupted; no partial output was left", file=sys.stderr)
+        return 130
+
+
+def error_line(error: Exception) -> str:
+    """An InputError as the one line this command prints, with API parameter names as its options."""
+    problem = error.problem
+    for argument, flag in ADVICE.items():
+        problem = problem.replace(argument, flag)
+    return f"dualcam-run: {FLAGS.get(error.source, error.source)}: {problem}"
+
+
+def run(args: argparse.Namespace) -> int:
+    from .colorize import DEFAULT_BUDGET_MB, Colorizer, load_pair, upsample_confidence
     from .errors import InputError
     from .imageio import check_output, write_image
-
-    output = args.output or args.mono.with_name(f"{args.mono.stem}.color.png")
 
     def progress(done: int, total: int) -> None:
         if not args.quiet:
@@ -53,33 +99,97 @@ def main(argv: list[str] | None = None) -> int:
             print(f"\rdualcam-run: tile {done}/{total}", end="" if live else "\n", file=sys.stderr, flush=True)
 
     try:
-        if args.threads < 0:
-            raise InputError("--threads", "must be 0 or more")
-        if args.memory_budget is not None and args.memory_budget <= 0:
-            raise InputError("--memory-budget", "must be a positive number of MB")
-        check_output(output, 8, (args.mono, args.color))  # before the work; 16-bit limits are checked on writing
-        image, report = colorize(args.mono, args.color, baseline=args.baseline, rectify=args.rectify,
-                                 provider=args.provider, model=args.model, threads=args.threads,
-                                 memory_budget_mb=args.memory_budget or DEFAULT_BUDGET_MB, progress=progress)
-        write_image(output, image, report["bit_depth"], inputs=(args.mono, args.color))
+        if not 1 <= args.quality <= 100:
+            raise InputError("quality", f"must be 1 to 100, not {args.quality}")
+        jobs = list_jobs(args)
+        for _, _, output, confidence in jobs[:1]:  # the folders and types, before the model loads
+            check_output(output, 8)
+            if confidence:
+                check_output(confidence, 8)
+        colorizer = Colorizer(baseline=args.baseline, rectify=args.rectify, accept_unverified=args.accept_unverified,
+                              provider=args.provider, model=args.model, threads=args.threads,
+                              memory_budget_mb=args.memory_budget or DEFAULT_BUDGET_MB,
+                              confidence=args.save_confidence is not None)
     except InputError as error:
-        print(f"dualcam-run: {error}", file=sys.stderr)
+        print(error_line(error), file=sys.stderr)
         return 2
-    except MemoryError:
-        print("dualcam-run: out of memory; lower --memory-budget to what this device really has", file=sys.stderr)
-        return 2
-    report["output"] = str(output)
-    for warning in report["warnings"]:
-        print(f"dualcam-run: warning: {warning}", file=sys.stderr)
-    if args.json:
-        print(json.dumps(report))
+    failed = 0
+    for mono, color, output, confidence_path in jobs:
+        try:
+            pair = load_pair(mono, color)
+            check_output(output, pair.bit_depth, (mono, color))
+            if confidence_path:
+                check_output(confidence_path, 8, (mono, color, output))
+            image, report = colorizer(pair, progress)
+            confidence = report.pop("confidence_map", None)
+            if confidence_path:
+                write_image(confidence_path, upsample_confidence(confidence, pair.mono_y.shape), 8, (mono, color, output))
+            write_image(output, image, pair.bit_depth, (mono, color), args.quality, pair.exif)
+        except InputError as error:
+            print(error_line(error), file=sys.stderr)
+            failed += 1
+            continue
+        except MemoryError:
+            print(f"dualcam-run: {mono}: out of memory; lower --memory-budget to what this device really has",
+                  file=sys.stderr)
+            failed += 1
+            continue
+        report["output"] = str(output)
+        if confidence_path:
+            report["confidence"]["file"] = str(confidence_path)
+        for warning in report["warnings"]:
+            print(f"dualcam-run: warning: {output}: {warning}", file=sys.stderr)
+        print(json.dumps(report) if args.json else summary(report), flush=True)
+    return 2 if failed else 0
+
+
+def summary(report: dict) -> str:
+    t = report["timings_s"]
+    return (f"{report['output']}: {report['size']['width']}x{report['size']['height']}, colour camera "
+            f"{report['camera_side']}, chroma scale {report['chroma_scale']:g}, {report['tiles']['count']} tiles, "
+            f"{report['model']['role']} on {report['provider']['used']}, {sum(t.values()):.1f} s, "
+            f"peak {report['peak_rss_mb']:.0f} MB")
+
+
+def list_jobs(args: argparse.Namespace) -> list[tuple[Path, Path, Path, Path | None]]:
+    """(mono, colour, output, confidence output or None) for each pair to colour."""
+    from .errors import InputError
+
+    if args.pairs is None:
+        output = args.output or args.mono.with_name(f"{args.mono.stem}.color.png")
+        return [(args.mono, args.color, output, args.save_confidence)]
+    if args.pairs.is_dir():
+        pairs = []
+        for mono in sorted(args.pairs.iterdir()):
+            name = mono.stem.removesuffix("_mono")
+            if mono.suffix.lower() in INPUT_TYPES and mono.stem.endswith("_mono"):
+                colors = [c for c in sorted(args.pairs.glob(f"{name}_color.*")) if c.suffix.lower() in INPUT_TYPES]
+                if len(colors) != 1:
+                    raise InputError(mono, f"needs exactly one {name}_color.<image type> beside it, found {len(colors)}")
+                pairs.append((name, mono, colors[0], None))
+    elif args.pairs.is_file():
+        pairs = []
+        for number, line in enumerate(args.pairs.read_text().splitlines(), 1):
+            fields = line.split("#")[0].split()
+            if not fields:
+                continue
+            if len(fields) not in (2, 3):
+                raise InputError(args.pairs, f"line {number}: expected 'mono color [output]', got {len(fields)} fields")
+            mono, color = (args.pairs.parent / f for f in fields[:2])
+            pairs.append((mono.stem.removesuffix("_mono"), mono, color,
+                          args.pairs.parent / fields[2] if len(fields) == 3 else None))
     else:
-        t = report["timings_s"]
-        print(f"{output}: {report['size']['width']}x{report['size']['height']}, colour camera {report['camera_side']}, "
-              f"chroma scale {report['chroma_scale']:g}, {report['tiles']['count']} tiles, "
-              f"{report['model']['role']} on {report['provider']['used']}, {sum(t.values()):.1f} s, "
-              f"peak {report['peak_rss_mb']:.0f} MB")
-    return 0
+        raise InputError(args.pairs, "does not exist" if not args.pairs.exists() else "is neither a folder nor a list file")
+    if not pairs:
+        raise InputError(args.pairs, "has no pairs (files named <name>_mono.<ext> and <name>_color.<ext>)")
+    folder = args.output or (args.pairs if args.pairs.is_dir() else args.pairs.parent)
+    if not folder.is_dir():
+        raise InputError(folder, "with --pairs, -o must be an existing folder")
+    confidence = args.save_confidence
+    if confidence is not None and not confidence.is_dir():
+        raise InputError(confidence, "with --pairs, --save-confidence must be an existing folder")
+    return [(mono, color, output or folder / f"{name}.color.png",
+             confidence / f"{name}.confidence.png" if confidence else None) for name, mono, color, output in pairs]
 
 
 if __name__ == "__main__":

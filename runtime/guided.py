@@ -73,17 +73,38 @@ def guided_upsample(
     """
     if guide_full.ndim != 2:
         raise ValueError(f"guide_full must be (H,W), got {guide_full.shape}")
-    h_full, w_full = guide_full.shape
-    h, w = src_low.shape[:2]
-    guide = guide_full.astype(np.float32, copy=False)
-    p = src_low.astype(np.float32, copy=False)
-    squeeze = p.ndim == 2
-    if squeeze:
-        p = p[..., None]
-    c = p.shape[2]
-    i = cv2.resize(guide, (w, h), interpolation=cv2.INTER_AREA)[..., None]
-    a = _slope(i, p, radius, eps)[0]
-    low = np.concatenate([_box(a, radius).reshape(h, w, c), p, i], axis=2)
-    up = cv2.resize(low, (w_full, h_full), interpolation=cv2.INTER_LINEAR).reshape(h_full, w_full, 2 * c + 1)
-    q = up[..., c : 2 * c] + up[..., :c] * (guide - up[..., 2 * c])[..., None]
+    squeeze = src_low.ndim == 2
+    q = upsample_rows(guide_full, upsample_coefficients(guide_full, src_low, radius, eps), 0, guide_full.shape[0])
     return q[..., 0] if squeeze else q
+
+
+def upsample_coefficients(guide_full: np.ndarray, src_low: np.ndarray, radius: int = UPSAMPLE_RADIUS,
+                          eps: float = UPSAMPLE_EPS) -> np.ndarray:
+    """The low-resolution part of `guided_upsample`: (h, w, 2C + 1) = window-averaged slope A, src, guide_low."""
+    h, w = src_low.shape[:2]
+    p = src_low.astype(np.float32, copy=False).reshape(h, w, -1)
+    c = p.shape[2]
+    i = cv2.resize(np.ascontiguousarray(guide_full, np.float32), (w, h), interpolation=cv2.INTER_AREA)[..., None]
+    a = _slope(i, p, radius, eps)[0]
+    return np.concatenate([_box(a, radius).reshape(h, w, c), p, i], axis=2)
+
+
+def upsample_rows(guide_full: np.ndarray, coefficients: np.ndarray, top: int, bottom: int) -> np.ndarray:
+    """Rows top..bottom-1 of the guided upsampling with `upsample_coefficients`: (bottom - top, W, C).
+
+    Bilinear as cv2.resize's INTER_LINEAR (pixel centres aligned), one strip at a time, so the full-resolution
+    planes of the whole image never exist at once.
+    """
+    h_full, w_full = guide_full.shape
+    h = coefficients.shape[0]
+    c = (coefficients.shape[2] - 1) // 2
+    source = np.clip((np.arange(top, bottom) + 0.5) * (h / h_full) - 0.5, 0, h - 1)
+    upper = np.floor(source).astype(np.int64)
+    lower = np.minimum(upper + 1, h - 1)
+    first, last = int(upper[0]), int(lower[-1]) + 1
+    wide = cv2.resize(np.ascontiguousarray(coefficients[first:last]), (w_full, last - first),
+                      interpolation=cv2.INTER_LINEAR).reshape(last - first, w_full, 2 * c + 1)
+    frac = (source - upper).astype(np.float32)[:, None, None]
+    up = wide[upper - first] * (1 - frac) + wide[lower - first] * frac
+    guide = guide_full[top:bottom].astype(np.float32, copy=False)
+    return up[..., c : 2 * c] + up[..., :c] * (guide - up[..., 2 * c])[..., None]

@@ -1,5 +1,10 @@
 """Image files in and out of the runtime, so every way a user's file can be wrong becomes one InputError.
 
+PNG, JPEG, TIFF and WebP are decoded by OpenCV; HEIC/HEIF by pillow-heif (libheif), an optional extra
+(`pip install dualcam[heic]`): a phone's HEIC file without it is refused with that advice. The EXIF block
+of an input is kept and written into PNG, JPEG and WebP outputs, with its orientation set to 1 (the pixels
+are upright by then); OpenCV cannot write EXIF into TIFF.
+
 Reading checks the file's own header before OpenCV decodes anything: a truncated file is named as
 such instead of coming back half grey, and a decompression bomb is refused before a pixel is
 allocated. EXIF orientation is applied here, the same way for PNG, JPEG and TIFF, because OpenCV's
@@ -14,9 +19,12 @@ back as grey, (H, W).
 """
 from __future__ import annotations
 
+import errno
+import io
 import math
 import os
 import secrets
+import stat
 import struct
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -42,13 +50,12 @@ MONO_MAX_CHROMA = 0.02
 COLOR_MIN_CHROMA = 0.002
 CHROMA_SAMPLES = 1_000_000  # pixels sampled, on a regular grid, to measure chroma
 
-WRITE_PARAMS = {
-    ".png": [],
-    ".jpg": [cv2.IMWRITE_JPEG_QUALITY, 95],
-    ".jpeg": [cv2.IMWRITE_JPEG_QUALITY, 95],
-    ".tif": [],
-    ".tiff": [],
-}
+DEFAULT_QUALITY = 95  # JPEG and WebP
+QUALITY_PARAMS = {".jpg": cv2.IMWRITE_JPEG_QUALITY, ".jpeg": cv2.IMWRITE_JPEG_QUALITY, ".webp": cv2.IMWRITE_WEBP_QUALITY}
+WRITE_TYPES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".webp")
+EIGHT_BIT_ONLY = {".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WebP"}
+EXIF_TYPES = (".png", ".jpg", ".jpeg", ".webp")
+_HEIF_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1"}
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _TRUNCATED = "is truncated (the file ends before its image data does)"
 _JPEG_SOF = {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF}
@@ -65,6 +72,7 @@ class Image:
     pixels: np.ndarray
     bit_depth: int
     path: Path
+    exif: bytes | None = None  # the file's EXIF block (TIFF structure), orientation set to 1
 
 
 class _Malformed(Exception):
@@ -76,10 +84,12 @@ class _Header(NamedTuple):
     height: int
     orientation: int  # EXIF/TIFF orientation, 1 - 8
     data: bytes | bytearray  # what to decode: the file, or for a TIFF a copy with its orientation reset to 1
+    exif: bytes | None = None
+    heif: object = None  # a HEIC/HEIF file opened by pillow-heif: its pixels are decoded on first access
 
 
 def read_image(path: PathLike, min_size: int = MIN_SIZE, max_pixels: int = MAX_PIXELS) -> Image:
-    """A PNG, JPEG or TIFF file -> upright Image; InputError naming the file for anything wrong with it.
+    """A PNG, JPEG, TIFF, WebP or HEIC/HEIF file -> upright Image; InputError naming the file for anything wrong.
 
     Refused before decoding: more than `max_pixels` declared, or a side under `min_size` pixels.
     """
@@ -97,13 +107,9 @@ def read_image(path: PathLike, min_size: int = MIN_SIZE, max_pixels: int = MAX_P
     if min(header.width, header.height) < min_size:
         raise InputError(path, f"is {size}; images must be at least {min_size} pixels on each side")
 
-    flags = cv2.IMREAD_ANYDEPTH | cv2.IMREAD_ANYCOLOR | cv2.IMREAD_IGNORE_ORIENTATION
-    try:
-        pixels = cv2.imdecode(np.frombuffer(header.data, np.uint8), flags)
-    except cv2.error:
-        pixels = None
+    pixels = _decode(header) if header.heif is None else _decode_heif(header.heif)
     if pixels is None:
-        raise InputError(path, "could not be decoded (damaged, or a kind of PNG, JPEG or TIFF OpenCV cannot read)")
+        raise InputError(path, "could not be decoded (damaged, or a kind of image file this build cannot read)")
     bit_depth = {np.dtype(np.uint8): 8, np.dtype(np.uint16): 16}.get(pixels.dtype)
     if bit_depth is None:
         raise InputError(path, f"has {pixels.dtype} samples; only 8- and 16-bit integer images are supported")
@@ -113,7 +119,41 @@ def read_image(path: PathLike, min_size: int = MIN_SIZE, max_pixels: int = MAX_P
             pixels = pixels[..., 0]
     pixels = _orient(pixels, header.orientation).astype(np.float32, order="C")
     pixels /= np.float32((1 << bit_depth) - 1)
-    return Image(pixels, bit_depth, path)
+    return Image(pixels, bit_depth, path, _upright_exif(header.exif))
+
+
+def _decode(header: _Header) -> np.ndarray | None:
+    """OpenCV's decoding, with what its codecs print to stderr (libpng's and libjpeg's complaints) silenced:
+    a damaged file becomes one InputError line, not a leaked codec message."""
+    flags = cv2.IMREAD_ANYDEPTH | cv2.IMREAD_ANYCOLOR | cv2.IMREAD_IGNORE_ORIENTATION
+    with _quiet_stderr():
+        try:
+            return cv2.imdecode(np.frombuffer(header.data, np.uint8), flags)
+        except cv2.error:
+            return None
+
+
+class _quiet_stderr:
+    """Send file descriptor 2 to /dev/null for a block (codec libraries write there directly, not through Python)."""
+
+    def __enter__(self) -> None:
+        self.saved = os.dup(2)
+        with open(os.devnull, "wb") as null:
+            os.dup2(null.fileno(), 2)
+
+    def __exit__(self, *exc: object) -> None:
+        os.dup2(self.saved, 2)
+        os.close(self.saved)
+
+
+def _decode_heif(heif: object) -> np.ndarray | None:
+    """Pixels of a HEIC/HEIF file opened by pillow-heif, in OpenCV's BGR order: 8-bit, or for 10/12-bit images
+    16-bit samples (pillow-heif scales them to the full 16-bit range)."""
+    try:
+        pixels = np.asarray(heif)
+    except (RuntimeError, ValueError, OSError):
+        return None
+    return pixels[..., 2::-1] if pixels.ndim == 3 else pixels
 
 
 def as_mono(image: Image) -> np.ndarray:
@@ -141,27 +181,35 @@ def check_output(path: PathLike, bit_depth: int, inputs: Iterable[PathLike] = ()
     """InputError naming `path` if an image of `bit_depth` cannot go there: checked before any work is done."""
     path = Path(path)
     suffix = path.suffix.lower()
-    if suffix not in WRITE_PARAMS:
-        raise InputError(path, f"unknown image type {suffix or '(none)'!r}; use .png, .jpg, .jpeg, .tif or .tiff")
-    if bit_depth == 16 and suffix in (".jpg", ".jpeg"):
-        raise InputError(path, "JPEG holds only 8 bits per channel; write .png or .tif for 16 bits")
+    if path.is_dir():
+        raise InputError(path, "is a folder; the output must be an image file name, such as out.png")
+    if suffix not in WRITE_TYPES:
+        raise InputError(path, f"unknown image type {suffix or '(none)'!r}; use {', '.join(WRITE_TYPES)}")
+    if bit_depth == 16 and suffix in EIGHT_BIT_ONLY:
+        raise InputError(path, f"{EIGHT_BIT_ONLY[suffix]} holds only 8 bits per channel; write .png or .tif for 16 bits")
     if not path.parent.is_dir():
         raise InputError(path, f"folder {path.parent} does not exist")
+    if not os.access(path.parent, os.W_OK | os.X_OK):
+        raise InputError(path, f"folder {path.parent} is not writable")
     for source in inputs:
         if _same_file(path, Path(source)):
             raise InputError(path, f"is the input {source}; refusing to overwrite it")
     return path
 
 
-def write_image(path: PathLike, rgb: np.ndarray, bit_depth: int, inputs: Iterable[PathLike] = ()) -> None:
-    """Write (H, W, 3) RGB, in [0, 1] or already as uint8/uint16 samples, at 8 or 16 bits, atomically,
-    in the format of the extension.
+def write_image(path: PathLike, rgb: np.ndarray, bit_depth: int, inputs: Iterable[PathLike] = (),
+                quality: int = DEFAULT_QUALITY, exif: bytes | None = None) -> None:
+    """Write (H, W, 3) RGB or (H, W) grey, in [0, 1] or already as uint8/uint16 samples, at 8 or 16 bits,
+    atomically, in the format of the extension; `quality` (1-100) for JPEG and WebP; `exif` (an EXIF block,
+    as `Image.exif`) into PNG, JPEG and WebP.
 
     InputError naming `path` if the extension is unknown, its folder is missing, it is one of `inputs`
     or it cannot be written; nothing is left at or beside `path` then.
     """
-    if rgb.ndim != 3 or rgb.shape[2] != 3:
-        raise ValueError(f"expected an (H, W, 3) image, got {rgb.shape}")
+    if not (rgb.ndim == 2 or (rgb.ndim == 3 and rgb.shape[2] == 3)):
+        raise ValueError(f"expected an (H, W, 3) or (H, W) image, got {rgb.shape}")
+    if not 1 <= quality <= 100:
+        raise InputError("quality", f"must be 1 to 100, not {quality}")
     if bit_depth not in (8, 16):
         raise ValueError(f"bit depth must be 8 or 16, got {bit_depth}")
     sample_type = np.uint8 if bit_depth == 8 else np.uint16
@@ -175,7 +223,13 @@ def write_image(path: PathLike, rgb: np.ndarray, bit_depth: int, inputs: Iterabl
         samples = rgb
     else:
         samples = np.round(np.clip(rgb, 0.0, 1.0) * ((1 << bit_depth) - 1)).astype(sample_type)
-    ok, encoded = cv2.imencode(suffix, np.ascontiguousarray(samples[..., ::-1]), WRITE_PARAMS[suffix])
+    bgr = np.ascontiguousarray(samples[..., ::-1] if samples.ndim == 3 else samples)
+    params = [QUALITY_PARAMS[suffix], quality] if suffix in QUALITY_PARAMS else []
+    if exif and suffix in EXIF_TYPES:
+        ok, encoded = cv2.imencodeWithMetadata(suffix, bgr, [cv2.IMAGE_METADATA_EXIF],
+                                               [np.frombuffer(exif, np.uint8)], params)
+    else:
+        ok, encoded = cv2.imencode(suffix, bgr, params)
     if not ok:
         raise InputError(path, "could not be encoded")
 
@@ -198,11 +252,19 @@ def write_image(path: PathLike, rgb: np.ndarray, bit_depth: int, inputs: Iterabl
 def _read_bytes(path: Path) -> bytes:
     """The whole file; InputError if it is missing, not a regular file, unreadable or empty."""
     try:
-        if path.is_dir():
+        try:
+            mode = os.stat(path).st_mode
+        except OSError as e:
+            if e.errno == errno.ELOOP:
+                raise InputError(path, "is a symbolic link loop (it points back to itself)") from None
+            if e.errno == errno.ENOENT and path.is_symlink():
+                raise InputError(path, f"is a link to {os.readlink(path)}, which does not exist") from None
+            if e.errno == errno.ENOENT:
+                raise InputError(path, "does not exist") from None
+            raise
+        if stat.S_ISDIR(mode):
             raise InputError(path, "is a folder, not an image file")
-        if not path.exists():
-            raise InputError(path, "does not exist")
-        if not path.is_file():
+        if not stat.S_ISREG(mode):
             raise InputError(path, "is not a regular file")
         data = path.read_bytes()
     except OSError as e:
@@ -222,7 +284,62 @@ def _read_header(data: bytes) -> _Header:
         return _tiff_header(data)
     if data[:4] in (b"II+\x00", b"MM\x00+"):
         raise _Malformed("is a BigTIFF, which is not supported")
-    raise _Malformed("is not a PNG, JPEG or TIFF image")
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return _webp_header(data)
+    if data[4:8] == b"ftyp" and (data[8:12] in _HEIF_BRANDS or _HEIF_BRANDS & set(_ftyp_brands(data))):
+        return _heif_header(data)
+    raise _Malformed("is not a PNG, JPEG, TIFF, WebP or HEIC/HEIF image")
+
+
+def _webp_header(data: bytes) -> _Header:
+    """Size from the VP8 (lossy), VP8L (lossless) or VP8X (extended) chunk; EXIF from an EXIF chunk."""
+    (riff_size,) = _unpack("<I", data, 4)
+    if riff_size + 8 > len(data):
+        raise _Malformed(_TRUNCATED)
+    pos, size, exif = 12, None, None
+    while pos + 8 <= riff_size + 8:
+        kind, length = _unpack("<4sI", data, pos)
+        body = pos + 8
+        if body + length > len(data):
+            raise _Malformed(_TRUNCATED)
+        if kind == b"VP8X" and size is None:
+            w, h = _unpack("<I", data[body + 4 : body + 7] + b"\0", 0)[0], _unpack("<I", data[body + 7 : body + 10] + b"\0", 0)[0]
+            size = w + 1, h + 1
+        elif kind == b"VP8 " and size is None:
+            if data[body + 3 : body + 6] != b"\x9d\x01\x2a":
+                raise _Malformed("is damaged (bad WebP frame header)")
+            w, h = _unpack("<HH", data, body + 6)
+            size = w & 0x3FFF, h & 0x3FFF
+        elif kind == b"VP8L" and size is None:
+            (bits,) = _unpack("<I", data, body + 1)
+            size = (bits & 0x3FFF) + 1, ((bits >> 14) & 0x3FFF) + 1
+        elif kind == b"EXIF" and exif is None:
+            exif = data[body : body + length]
+        pos = body + length + (length & 1)  # chunks are padded to an even size
+    if size is None:
+        raise _Malformed("is damaged (no WebP image chunk)")
+    return _Header(*size, _exif_orientation(exif), data, exif)
+
+
+def _ftyp_brands(data: bytes) -> list[bytes]:
+    """The compatible brands of an ISO media file's ftyp box."""
+    (length,) = _unpack(">I", data, 0)
+    return [data[i : i + 4] for i in range(16, min(length, len(data)) - 3, 4)]
+
+
+def _heif_header(data: bytes) -> _Header:
+    """Size and EXIF of a HEIC/HEIF file through pillow-heif, which reads the headers without decoding pixels."""
+    try:
+        import pillow_heif
+    except ImportError:
+        raise _Malformed("is a HEIC/HEIF image; reading it needs the heic extra: pip install 'dualcam[heic]'") from None
+    try:
+        heif = pillow_heif.open_heif(io.BytesIO(data), convert_hdr_to_8bit=False)
+    except (RuntimeError, ValueError, OSError, SyntaxError) as e:
+        detail = str(e).splitlines()[0] if str(e) else e.__class__.__name__
+        raise _Malformed(f"is a damaged or truncated HEIC/HEIF file ({detail})") from None
+    width, height = heif.size
+    return _Header(width, height, 1, data, heif.info.get("exif"), heif)
 
 
 def _png_header(data: bytes) -> _Header:
@@ -239,7 +356,7 @@ def _png_header(data: bytes) -> _Header:
         if kind == b"eXIf" and exif is None:
             exif = data[pos + 8 : end - 4]
         if kind == b"IEND":
-            return _Header(width, height, _exif_orientation(exif), data)
+            return _Header(width, height, _exif_orientation(exif), data, exif)
         pos = end
 
 
@@ -272,7 +389,7 @@ def _jpeg_header(data: bytes) -> _Header:
         raise _Malformed("is damaged (no JPEG frame header before its image data)")
     if data.find(b"\xff\xd9", pos) < 0:
         raise _Malformed(_TRUNCATED)
-    return _Header(*size, _exif_orientation(exif), data)
+    return _Header(*size, _exif_orientation(exif), data, exif)
 
 
 def _tiff_header(data: bytes) -> _Header:
@@ -304,7 +421,7 @@ def _tiff_header(data: bytes) -> _Header:
 
 def _tiff_tags(data: bytes) -> tuple[str, dict[int, tuple[int, int, int]]]:
     """TIFF-structured bytes (a TIFF file, an EXIF block) -> byte order, {tag: (type, count, field offset)} of IFD0."""
-    order = {b"II": "<", b"MM": ">"}.get(data[:2])
+    order = {b"II": "<", b"MM": ">"}.get(bytes(data[:2]))
     if order is None or _unpack(order + "H", data, 2)[0] != 42:
         raise _Malformed("is damaged (bad TIFF header)")
     (ifd,) = _unpack(order + "I", data, 4)
@@ -339,6 +456,22 @@ def _exif_orientation(exif: bytes | None) -> int:
         return _valid_orientation(_tiff_ints(exif, order, tags[_TIFF_ORIENTATION])[0])
     except _Malformed:
         return 1
+
+
+def _upright_exif(exif: bytes | None) -> bytes | None:
+    """The EXIF block with its orientation set to 1, for a file whose pixels were turned upright; None if unreadable."""
+    if not exif:
+        return None
+    exif = bytearray(exif.removeprefix(b"Exif\x00\x00"))
+    try:
+        order, tags = _tiff_tags(exif)
+        if _TIFF_ORIENTATION in tags:
+            kind, _, field = tags[_TIFF_ORIENTATION]
+            if kind in _TIFF_INT_CODES:
+                struct.pack_into(order + _TIFF_INT_CODES[kind], exif, field, 1)
+    except (_Malformed, struct.error):
+        return None
+    return bytes(exif)
 
 
 def _valid_orientation(value: int) -> int:

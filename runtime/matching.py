@@ -11,7 +11,15 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from .color import rgb_to_luma
+
 MAD_TO_STD = 1.4826
+# Matching runs on copies at most this many px a side, with at most MAX_FEATURES keypoints each: SIFT's
+# cost grows with the pixels it sees, and a 12-megapixel pair needs no more to fit three row parameters and
+# two disparity percentiles. Measured on a 4000x2700 pair (2 cores, other work running): 1600 px and all
+# features 3.5 s, 800 px and 2000 features 0.58 s, with the same vertical error to 0.1 px.
+MATCH_MAX_SIDE = 800
+MAX_FEATURES = 2000
 
 
 @dataclass(frozen=True)
@@ -27,11 +35,13 @@ class PairGeometry:
 
 
 def _to_u8(img: np.ndarray, max_side: int) -> tuple[np.ndarray, float]:
+    """Grey or RGB [0, 1] -> 8-bit grey of at most `max_side` px a side: shrunk first, so a big image costs one pass."""
     scale = min(1.0, max_side / max(img.shape[:2]))
-    u8 = np.clip(np.rint(img * 255.0), 0, 255).astype(np.uint8)
     if scale < 1.0:
-        u8 = cv2.resize(u8, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-    return u8, scale
+        img = cv2.resize(np.ascontiguousarray(img), None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    if img.ndim == 3:
+        img = rgb_to_luma(img)
+    return np.clip(np.rint(img * 255.0), 0, 255).astype(np.uint8), scale
 
 
 @dataclass(frozen=True)
@@ -42,14 +52,19 @@ class Matches:
     color: np.ndarray  # (N, 2)
     scale: float  # matching resolution / full resolution of the mono image: 1 / scale is one matched pixel
 
+    def transposed(self) -> Matches:
+        """The same matches with x and y swapped: what they are between the two images transposed."""
+        return Matches(self.mono[:, ::-1], self.color[:, ::-1], self.scale)
 
-def sift_matches(mono_y: np.ndarray, color_y: np.ndarray, max_side: int = 1600, ratio: float = 0.75) -> Matches:
-    """SIFT matches (Lowe ratio test) of two grey [0, 1] images, with no geometric filtering.
 
-    Images are downscaled to at most `max_side` pixels for speed; coordinates are reported at full
-    resolution. No matches (flat images) gives empty arrays.
+def sift_matches(mono_y: np.ndarray, color_y: np.ndarray, max_side: int = MATCH_MAX_SIDE, ratio: float = 0.75,
+                 max_features: int = MAX_FEATURES) -> Matches:
+    """SIFT matches (Lowe ratio test) of two [0, 1] images, grey or RGB, of any sizes, with no geometric filtering.
+
+    Images are downscaled to at most `max_side` pixels for speed; coordinates are reported at each
+    image's full resolution. No matches (flat images) gives empty arrays.
     """
-    sift = cv2.SIFT_create()
+    sift = cv2.SIFT_create(nfeatures=max_features)
     a, scale_a = _to_u8(mono_y, max_side)
     b, scale_b = _to_u8(color_y, max_side)
     kp_a, des_a = sift.detectAndCompute(a, None)
@@ -66,7 +81,7 @@ def sift_matches(mono_y: np.ndarray, color_y: np.ndarray, max_side: int = 1600, 
 def match_pair(
     mono_y: np.ndarray,
     color_y: np.ndarray,
-    max_side: int = 1600,
+    max_side: int = MATCH_MAX_SIDE,
     ratio: float = 0.75,
     dy_tol: float = 2.0,
     min_matches: int = 20,

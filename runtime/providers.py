@@ -28,12 +28,12 @@ def available() -> list[str]:
 def choose_provider(name: str = "auto") -> str:
     """'auto' -> the first available of nnapi, coreml, xnnpack, cpu; anything else must be available."""
     if name not in NAMES:
-        raise InputError("--provider", f"unknown provider {name!r}; choose from {', '.join(NAMES)}")
+        raise InputError("provider", f"unknown provider {name!r}; choose from {', '.join(NAMES)}")
     present = available()
     if name == "auto":
         return present[0]
     if name not in present:
-        raise InputError("--provider", f"{name} is not in this onnxruntime build (it has: {', '.join(present)})")
+        raise InputError("provider", f"{name} is not in this onnxruntime build (it has: {', '.join(present)})")
     return name
 
 

@@ -1,16 +1,22 @@
-"""Is the mono/colour pair rectified, which side is the colour camera on, and a small correction if not.
+"""Is the mono/colour pair rectified, which side is the colour camera on, and a correction if not.
 
 The network searches for each mono pixel's colour only along the same row, to the right (the colour
 camera on the left, dx = x_colour - x_mono >= 0). A phone's factory calibration drifts, so the runtime
-measures the pair first. Matches of a stereo pair differ by a depth-dependent horizontal shift, so only
-the rows are modelled: RANSAC fits y_mono as a linear function of the colour keypoint's (x, y), which is
+measures the pair first. Matches of a stereo pair differ by a depth-dependent shift along the baseline, so
+only the rows are modelled: RANSAC fits y_mono as a linear function of the colour keypoint's (x, y), which is
 exactly the row part of the similarity transform (rotation, scale, vertical shift) that lines the colour
 camera up with the mono camera; the disparity, in x only, cannot pollute it. `rectify_color` applies that
-similarity with the horizontal part taken from the same rotation and scale about the image centre, so
-the disparities are kept.
+similarity with the horizontal part taken from the same rotation and scale about the image centres, so
+the disparities are kept. The same fit also brings a colour camera of another resolution or field of view
+to the mono image's geometry (centres aligned: the optical axes of a phone's cameras are parallel).
 
-Fallbacks the runtime applies (it warns): too few matches (a flat scene) -> assume rectified, colour
-camera on the left; side "unknown" (the whole scene at infinity: no parallax to resolve) -> left.
+A portrait shot puts the cameras one above the other: the shift is then along the columns, the column model
+explains the matches better than the row model, and `vertical_baseline` says so; the runtime transposes both
+images into the network's arrangement and back.
+
+A pair is refused, not guessed at, when there are too few matches to measure it, or when the vertical error
+left after correction is above the limit; the limit is RECTIFIED_MAX_ERROR_PX at the scale the network
+works at, so a pair with large disparities, coloured at a reduced scale, tolerates proportionally more.
 """
 from __future__ import annotations
 
@@ -21,12 +27,12 @@ from typing import Literal
 import cv2
 import numpy as np
 
-from .color import rgb_to_luma
 from .errors import InputError
 from .matching import MAD_TO_STD, Matches, sift_matches
+from .scale import working_scale
 
-# The network compares rows at half resolution through 3x3 convs: 1.5 full-resolution px of vertical
-# error is 0.75 px there, inside the first conv's one-pixel neighbourhood, so corresponding rows still meet.
+# The network compares rows at half resolution through 3x3 convs: 1.5 px of vertical error at the scale it
+# works at is 0.75 px there, inside the first conv's one-pixel neighbourhood, so corresponding rows still meet.
 RECTIFIED_MAX_ERROR_PX = 1.5
 # Three row parameters plus 1st/99th disparity percentiles: with fewer inliers a few mismatches decide them.
 MIN_MATCHES = 30
@@ -36,33 +42,38 @@ INLIER_TOL_PX = 1.0
 RANSAC_ITERATIONS = 300
 # Median |dx| below this (matching-resolution px): the scene is at infinity and the side is "unknown".
 SIDE_MIN_DX_PX = 1.0
+# The column model must explain this many times more matches than the row model to call the baseline vertical:
+# a flat scene at one depth fits both, and is then taken as a landscape shot.
+VERTICAL_BASELINE_RATIO = 1.5
 # Corrections beyond these are not a phone's dual camera that drifted: rectify_color refuses them.
 MAX_ROTATION_DEG = 5.0
-MAX_SCALE_CHANGE = 0.10
-MAX_SHIFT_FRACTION = 0.10  # of the image height
+MAX_SCALE_CHANGE = 0.10  # between images of one size
+MAX_RESOLUTION_RATIO = 4.0  # between cameras of different resolution or field of view
+MAX_SHIFT_FRACTION = 0.10  # of the height
 
 Side = Literal["left", "right", "unknown"]
 
 
 @dataclass(frozen=True)
 class RectificationReport:
-    """What the matches say about the pair, in full-resolution px; dy = y_colour - y_mono.
+    """What the matches say about the pair, in the mono image's full-resolution px; dy = y_colour - y_mono.
 
-    With too few matches the numbers are NaN, `rectified` is True and `side` is "unknown" (the fallback).
+    With too few matches the numbers are NaN, `rectified` is False and `side` is "unknown".
     """
 
     n_matches: int  # RANSAC inliers of the row model
     too_few_matches: bool
-    rectified: bool  # vertical_error <= threshold
+    rectified: bool  # vertical_error <= limit_px
     vertical_error: float  # max(|dy_median|, max |dy_corners|) + dy_spread
+    limit_px: float  # RECTIFIED_MAX_ERROR_PX at the network's working scale, in full-resolution px
     side: Side  # the colour camera is "left" (dx mostly > 0) or "right" of the mono camera
     dy_median: float
     dy_spread: float  # 1.4826 * MAD of the inliers' rows about the fit: what the model does not explain
     dy_corners: tuple[float, float, float, float]  # fitted dy at top-left, top-right, bottom-left, bottom-right
     rotation_deg: float  # colour = mono rotated by this (cv2.getRotationMatrix2D's sign), scaled, shifted
-    scale: float
+    scale: float  # colour px per mono px
     disparity_range: tuple[float, float]  # 1st, 99th percentile of |dx| once rotation and scale are removed
-    # Row model about the image centre (cx, cy): y_mono - cy = a (x_colour - cx) + b (y_colour - cy) + c.
+    # Row model about each image's centre: y_mono - cy_mono = a (x_colour - cx_colour) + b (y_colour - cy_colour) + c.
     row_fit: tuple[float, float, float]
 
     @property
@@ -73,47 +84,57 @@ class RectificationReport:
         return "rectified" if self.rectified else "not rectified"
 
 
-def check_rectification(
-    mono_y: np.ndarray, color_y: np.ndarray, threshold_px: float = RECTIFIED_MAX_ERROR_PX
-) -> RectificationReport:
-    """Measure the vertical misalignment and camera side of two same-size grey [0, 1] images.
+def centre(shape: tuple[int, ...]) -> np.ndarray:
+    """(cx, cy) of an image of `shape` (H, W[, C])."""
+    return np.array([(shape[1] - 1) / 2, (shape[0] - 1) / 2])
 
-    `threshold_px` is in full-resolution px; chroma predicted at working scale s tolerates
-    RECTIFIED_MAX_ERROR_PX / s.
+
+def check_rectification(
+    mono_y: np.ndarray, color: np.ndarray, threshold_px: float = RECTIFIED_MAX_ERROR_PX,
+    max_disparity: int | None = None, matches: Matches | None = None,
+) -> RectificationReport:
+    """Measure the vertical misalignment and camera side of a grey [0, 1] mono image and the colour image
+    (grey or RGB, [0, 1], any size) from their feature matches (`sift_matches` of the two if not given).
+
+    `threshold_px` is at the scale the network works at: with `max_disparity` (the model's d) the limit in
+    full-resolution px is threshold_px / working_scale(measured disparity), else threshold_px.
     """
-    if mono_y.shape != color_y.shape:
-        raise ValueError(f"mono {mono_y.shape} and colour {color_y.shape} images differ in size")
-    height, width = mono_y.shape
-    centre = np.array([(width - 1) / 2, (height - 1) / 2])
-    matches = sift_matches(mono_y, color_y)
-    fit = _fit_rows(matches, centre) if len(matches.mono) >= MIN_MATCHES else None
+    if matches is None:
+        matches = sift_matches(mono_y, color)
+    mono_centre, color_centre = centre(mono_y.shape), centre(color.shape)
+    fit = _fit_rows(matches, mono_centre, color_centre)
     if fit is None or fit[1].sum() < MIN_MATCHES:
         nan = math.nan
         return RectificationReport(
-            n_matches=0 if fit is None else int(fit[1].sum()), too_few_matches=True, rectified=True,
-            vertical_error=nan, side="unknown", dy_median=nan, dy_spread=nan, dy_corners=(nan,) * 4,
-            rotation_deg=nan, scale=nan, disparity_range=(nan, nan), row_fit=(nan,) * 3,
+            n_matches=0 if fit is None else int(fit[1].sum()), too_few_matches=True, rectified=False,
+            vertical_error=nan, limit_px=threshold_px, side="unknown", dy_median=nan, dy_spread=nan,
+            dy_corners=(nan,) * 4, rotation_deg=nan, scale=nan, disparity_range=(nan, nan), row_fit=(nan,) * 3,
         )
     (a, b, c), inliers = fit
-    mono, color = matches.mono[inliers] - centre, matches.color[inliers] - centre
-    dy = color[:, 1] - mono[:, 1]
-    residual = mono[:, 1] - (a * color[:, 0] + b * color[:, 1] + c)
-    corners = np.array([[0, 0], [width - 1, 0], [0, height - 1], [width - 1, height - 1]]) - centre
+    mono, color_xy = matches.mono[inliers] - mono_centre, matches.color[inliers] - color_centre
+    # The colour keypoints as the similarity puts them in the mono frame (see rectify_color).
+    in_mono = np.column_stack([b * color_xy[:, 0] - a * color_xy[:, 1], a * color_xy[:, 0] + b * color_xy[:, 1] + c])
+    dy = color_xy[:, 1] * math.hypot(a, b) - mono[:, 1]  # colour rows in mono px, about the centres
+    residual = mono[:, 1] - in_mono[:, 1]
+    height, width = mono_y.shape[:2]
+    corners = np.array([[0, 0], [width - 1, 0], [0, height - 1], [width - 1, height - 1]]) - mono_centre
     dy_corners = corners[:, 1] - (a * corners[:, 0] + b * corners[:, 1] + c)
     dy_median = float(np.median(dy))
     dy_spread = float(MAD_TO_STD * np.median(np.abs(residual - np.median(residual))))
     vertical_error = max(abs(dy_median), float(np.abs(dy_corners).max())) + dy_spread
-    dx = b * color[:, 0] - a * color[:, 1] - mono[:, 0]  # the corrected colour x (see rectify_color) - x_mono
+    dx = in_mono[:, 0] - mono[:, 0]
     dx_median = float(np.median(dx))
     side: Side = "left" if dx_median > 0 else "right"
     if abs(dx_median) < SIDE_MIN_DX_PX / matches.scale:
         side = "unknown"
     p1, p99 = np.percentile(np.abs(dx), [1, 99])
+    limit = threshold_px / (working_scale(float(p99), max_disparity) if max_disparity else 1.0)
     return RectificationReport(
         n_matches=int(inliers.sum()),
         too_few_matches=False,
-        rectified=vertical_error <= threshold_px,
+        rectified=vertical_error <= limit,
         vertical_error=vertical_error,
+        limit_px=limit,
         side=side,
         dy_median=dy_median,
         dy_spread=dy_spread,
@@ -125,13 +146,25 @@ def check_rectification(
     )
 
 
-def _fit_rows(matches: Matches, centre: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
-    """RANSAC fit of y_mono = a x_colour + b y_colour + c (coordinates about `centre`): (a, b, c), inliers.
+def vertical_baseline(matches: Matches, mono_shape: tuple[int, ...], color_shape: tuple[int, ...]) -> bool:
+    """Whether the cameras sit one above the other in these images (a portrait shot): the column model
+    explains VERTICAL_BASELINE_RATIO times more matches than the row model."""
+    rows = _fit_rows(matches, centre(mono_shape), centre(color_shape))
+    columns = _fit_rows(matches.transposed(), centre(mono_shape)[::-1], centre(color_shape)[::-1])
+    if columns is None:
+        return False
+    return columns[1].sum() >= MIN_MATCHES and columns[1].sum() > VERTICAL_BASELINE_RATIO * (0 if rows is None else rows[1].sum())
 
-    None if every sampled triple of matches is (nearly) collinear.
+
+def _fit_rows(matches: Matches, mono_centre: np.ndarray, color_centre: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """RANSAC fit of y_mono = a x_colour + b y_colour + c (coordinates about each image's centre): (a, b, c), inliers.
+
+    None with fewer than MIN_MATCHES matches, or if every sampled triple of matches is (nearly) collinear.
     """
-    design = np.column_stack([matches.color - centre, np.ones(len(matches.color))])
-    target = matches.mono[:, 1] - centre[1]
+    if len(matches.mono) < MIN_MATCHES:
+        return None
+    design = np.column_stack([matches.color - color_centre, np.ones(len(matches.color))])
+    target = matches.mono[:, 1] - mono_centre[1]
     tol = INLIER_TOL_PX / matches.scale
     samples = np.random.default_rng(0).integers(0, len(target), size=(RANSAC_ITERATIONS, 3))
     systems = design[samples]
@@ -148,40 +181,46 @@ def _fit_rows(matches: Matches, centre: np.ndarray) -> tuple[np.ndarray, np.ndar
     return coef, np.abs(design @ coef - target) < tol
 
 
+def implausible_correction(report: RectificationReport, mono_shape: tuple[int, ...], color_shape: tuple[int, ...]) -> str | None:
+    """Why the correction `report` calls for is not a phone's dual camera (None if it is one)."""
+    same_size = mono_shape[:2] == color_shape[:2]
+    shift = -report.row_fit[2]  # the fitted dy at the centre
+    scale_ok = (abs(report.scale - 1.0) <= MAX_SCALE_CHANGE if same_size
+                else 1 / MAX_RESOLUTION_RATIO <= report.scale <= MAX_RESOLUTION_RATIO)
+    if abs(report.rotation_deg) <= MAX_ROTATION_DEG and scale_ok and abs(shift) <= MAX_SHIFT_FRACTION * mono_shape[0]:
+        return None
+    scale_limit = f"{MAX_SCALE_CHANGE:.0%} scale" if same_size else f"a resolution ratio of {MAX_RESOLUTION_RATIO:g}"
+    return (f"is rotated {report.rotation_deg:.1f} degrees, scaled {report.scale:.3f} and shifted {shift:.1f} px "
+            f"vertically from the mono image; a phone's dual camera is within {MAX_ROTATION_DEG:g} degrees, "
+            f"{scale_limit} and {MAX_SHIFT_FRACTION:.0%} of the height")
+
+
 def rectify_color(
     color_rgb: np.ndarray,
     mono_y: np.ndarray,
     report: RectificationReport | None = None,
     source: str = "colour image",
+    max_disparity: int | None = None,
 ) -> tuple[np.ndarray, RectificationReport]:
-    """Warp the (H, W, 3) RGB [0, 1] colour image onto the mono image's rows; returns it and the check re-run on it.
+    """Warp the RGB [0, 1] colour image onto the mono image's rows and size; returns it and the check re-run on it.
 
     Removes the rotation, scale and vertical shift of `report` (measured here if None) about the image
-    centre and keeps the horizontal disparity. With too few matches the image is returned unchanged with
-    its report (the fallback: assume rectified). Raises InputError naming `source` for a correction beyond
-    MAX_ROTATION_DEG, MAX_SCALE_CHANGE or MAX_SHIFT_FRACTION of the height: not a phone's dual camera.
+    centres and keeps the horizontal disparity. With too few matches the image is returned unchanged with
+    its report. Raises InputError naming `source` for a correction beyond MAX_ROTATION_DEG, the scale limits
+    or MAX_SHIFT_FRACTION of the height: not a phone's dual camera.
     """
     if report is None:
-        report = check_rectification(mono_y, rgb_to_luma(color_rgb))
+        report = check_rectification(mono_y, color_rgb, max_disparity=max_disparity)
     if report.too_few_matches:
         return color_rgb, report
-    height, width = mono_y.shape
+    problem = implausible_correction(report, mono_y.shape, color_rgb.shape)
+    if problem:
+        raise InputError(source, problem)
+    height, width = mono_y.shape[:2]
     a, b, c = report.row_fit
-    shift = -c  # the fitted dy at the centre
-    if (
-        abs(report.rotation_deg) > MAX_ROTATION_DEG
-        or abs(report.scale - 1.0) > MAX_SCALE_CHANGE
-        or abs(shift) > MAX_SHIFT_FRACTION * height
-    ):
-        raise InputError(
-            source,
-            f"is rotated {report.rotation_deg:.1f} degrees, scaled {report.scale:.3f} and shifted {shift:.1f} px "
-            f"vertically from the mono image; a phone's dual camera is within {MAX_ROTATION_DEG:g} degrees, "
-            f"{MAX_SCALE_CHANGE:.0%} scale and {MAX_SHIFT_FRACTION:.0%} of the height",
-        )
-    cx, cy = (width - 1) / 2, (height - 1) / 2
-    # Colour (x, y) -> mono frame: the fitted row, and the column rotated and scaled alike about the centre.
-    to_mono = np.array([[b, -a, cx - b * cx + a * cy], [a, b, cy + c - a * cx - b * cy]])
-    corrected = cv2.warpAffine(color_rgb, to_mono, (width, height), flags=cv2.INTER_LINEAR,
+    (mx, my), (cx, cy) = centre(mono_y.shape), centre(color_rgb.shape)
+    # Colour (x, y) -> mono frame: the fitted row, and the column rotated and scaled alike, about the centres.
+    to_mono = np.array([[b, -a, mx - b * cx + a * cy], [a, b, my + c - a * cx - b * cy]])
+    corrected = cv2.warpAffine(np.ascontiguousarray(color_rgb), to_mono, (width, height), flags=cv2.INTER_LINEAR,
                                borderMode=cv2.BORDER_REPLICATE)
-    return corrected, check_rectification(mono_y, rgb_to_luma(corrected))
+    return corrected, check_rectification(mono_y, corrected, max_disparity=max_disparity)

@@ -94,14 +94,17 @@ def window(image: np.ndarray, top: int, left: int, height: int, width: int) -> n
 
 def run_tiled(infer: TileFunction, grid: TileGrid, mono_y: np.ndarray, ref_ycbcr: np.ndarray,
               progress: Callable[[int, int], None] | None = None) -> np.ndarray:
-    """(H, W) mono Y and (H, W, 3) reference YCbCr, one tile at a time -> (H, W, 2) blended Cb/Cr."""
+    """(H, W) mono Y and (H, W, 3) reference YCbCr, one tile at a time -> (H, W, C) blended outputs of `infer`
+    (Cb/Cr, and a confidence channel where the model has one)."""
     th, tw = grid.tile_height, grid.tile_width
     row_w = ramp_weights(grid.rows, th, grid.height)
     col_w = ramp_weights(grid.cols, tw, grid.width)
-    total = np.zeros((grid.height, grid.width, 2), np.float32)
+    total = None
     weight = np.zeros((grid.height, grid.width, 1), np.float32)
     for n, (top, left, mono, ref_y, ref_cbcr) in enumerate(grid.tiles(mono_y, ref_ycbcr)):
         cbcr = infer(mono, ref_y, ref_cbcr)
+        if total is None:
+            total = np.zeros((grid.height, grid.width, cbcr.shape[2]), np.float32)
         wy, wx = row_w[grid.rows.index(top)], col_w[grid.cols.index(left)]
         w = (wy[:, None] * wx[None, :])[..., None]
         h, ww = w.shape[:2]

@@ -203,10 +203,10 @@ def test_missing_file_folder_empty_and_text_are_refused(tmp_path):
     refused(tmp_path / "nope.png", "does not exist")
     refused(tmp_path, "is a folder")
     refused(write_bytes(tmp_path / "empty.png", b""), "is empty")
-    refused(write_bytes(tmp_path / "notes.png", b"just some text\n" * 20), "is not a PNG, JPEG or TIFF image")
+    refused(write_bytes(tmp_path / "notes.png", b"just some text\n" * 20), "is not a PNG, JPEG, TIFF, WebP or HEIC/HEIF image")
     refused(write_bytes(tmp_path / "big.tif", b"II+\x00" + bytes(64)), "BigTIFF")
     os.symlink(tmp_path / "gone.png", tmp_path / "dangling.png")
-    refused(tmp_path / "dangling.png", "does not exist")
+    refused(tmp_path / "dangling.png", "which does not exist")
 
 
 @pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() == 0, reason="root reads any file")
@@ -354,15 +354,85 @@ def test_missing_folder_unknown_type_and_16_bit_jpeg_are_refused_writing_nothing
     assert listing(tmp_path) == []
 
 
-def test_failure_after_the_temporary_is_written_removes_it(tmp_path):
+def test_an_output_that_is_a_folder_is_refused_before_writing(tmp_path):
     (tmp_path / "out.png").mkdir()
     (tmp_path / "out.png" / "keep").write_text("x")
-    with pytest.raises(InputError, match="out.png: could not be written"):
+    with pytest.raises(InputError, match="out.png: is a folder"):
         write_image(tmp_path / "out.png", np.zeros((16, 16, 3)), 8)
     assert listing(tmp_path) == ["out.png"] and listing(tmp_path / "out.png") == ["keep"]
+
+
+def test_failure_after_the_temporary_is_written_removes_it(tmp_path, monkeypatch):
+    def cross_device(source, target):
+        raise OSError(18, "Invalid cross-device link")
+
+    monkeypatch.setattr(os, "replace", cross_device)
+    with pytest.raises(InputError, match="out.png: could not be written \\(Invalid cross-device link\\)"):
+        write_image(tmp_path / "out.png", np.zeros((16, 16, 3)), 8)
+    assert listing(tmp_path) == []
 
 
 def test_16_bit_write_keeps_16_bit_precision(tmp_path):
     ramp = np.linspace(0, 1, 16 * 64 * 3, dtype=np.float32).reshape(16, 64, 3)
     write_image(tmp_path / "ramp.png", ramp, 16)
     assert np.abs(read_image(tmp_path / "ramp.png").pixels - ramp).max() <= 0.5 / 65535 + 1e-7
+
+
+# ---- WebP, HEIC/HEIF, quality, EXIF, links, codec noise -----------------------------------------
+
+
+def test_webp_round_trip_quality_and_truncation(tmp_path):
+    rgb = colour_photo() / np.float32(255)
+    write_image(tmp_path / "high.webp", rgb, 8, quality=95)
+    write_image(tmp_path / "low.webp", rgb, 8, quality=20)
+    assert (tmp_path / "low.webp").stat().st_size < (tmp_path / "high.webp").stat().st_size
+    image = read_image(tmp_path / "high.webp")
+    assert image.bit_depth == 8 and image.pixels.shape == rgb.shape
+    assert np.abs(image.pixels - rgb).mean() < 3 / 255
+    data = (tmp_path / "high.webp").read_bytes()
+    refused(write_bytes(tmp_path / "cut.webp", data[: len(data) // 2]), "is truncated")
+    with pytest.raises(InputError, match="WebP holds only 8 bits"):
+        write_image(tmp_path / "deep.webp", rgb, 16)
+    with pytest.raises(InputError, match="^quality: must be 1 to 100"):
+        write_image(tmp_path / "q.jpg", rgb, 8, quality=0)
+
+
+@pytest.mark.parametrize("bits", [8, 10])
+def test_heic_reads_through_pillow_heif(tmp_path, bits):
+    pillow_heif = pytest.importorskip("pillow_heif")
+    rgb = colour_photo()
+    samples, mode = (rgb, "RGB") if bits == 8 else (rgb.astype(np.uint16) * 257, "RGB;16")
+    heif = pillow_heif.from_bytes(mode=mode, size=(rgb.shape[1], rgb.shape[0]), data=samples.tobytes())
+    heif.save(tmp_path / "photo.heic", quality=95)
+    image = read_image(tmp_path / "photo.heic")
+    assert image.bit_depth == (8 if bits == 8 else 16) and image.pixels.shape == rgb.shape
+    assert np.abs(image.pixels - rgb / np.float32(255)).mean() < 4 / 255
+    data = (tmp_path / "photo.heic").read_bytes()
+    refused(write_bytes(tmp_path / "cut.heic", data[: len(data) // 2]), "could not be decoded")
+
+
+def test_exif_is_kept_with_orientation_reset(tmp_path):
+    stored = marked()
+    path = write_bytes(tmp_path / "o6.jpg", encode_with_orientation(".jpg", stored, 6))
+    image = read_image(path)
+    assert image.pixels.shape[:2] == (40, 24) and image.exif is not None
+    for ext in (".png", ".jpg", ".webp"):
+        write_image(tmp_path / f"out{ext}", image.pixels, 8, exif=image.exif)
+        again = read_image(tmp_path / f"out{ext}")
+        assert again.pixels.shape[:2] == (40, 24)  # orientation 1: not turned a second time
+        assert again.exif is not None and again.exif[:4] in (b"II*\x00", b"MM\x00*")
+
+
+def test_links_that_lead_nowhere_are_named_as_such(tmp_path):
+    os.symlink(tmp_path / "loop.png", tmp_path / "loop.png")
+    refused(tmp_path / "loop.png", "symbolic link loop")
+    os.symlink(tmp_path / "gone.png", tmp_path / "dangling.png")
+    refused(tmp_path / "dangling.png", "which does not exist")
+
+
+def test_a_damaged_png_is_one_error_and_nothing_from_libpng(tmp_path, capfd):
+    cv2.imwrite(str(tmp_path / "a.png"), colour_photo())
+    data = bytearray((tmp_path / "a.png").read_bytes())
+    data[len(data) // 2] ^= 0xFF  # inside the image data: the chunk's CRC no longer matches
+    refused(write_bytes(tmp_path / "bad.png", bytes(data)), "could not be decoded")
+    assert capfd.readouterr().err == ""

@@ -83,7 +83,7 @@ def test_flat_images_have_too_few_matches(kind):
     color = np.dstack([mono] * 3)
     report = check_rectification(mono, mono)
     assert report.too_few_matches and report.verdict == "unknown"
-    assert report.rectified and report.side == "unknown"  # the fallback
+    assert not report.rectified and report.side == "unknown"  # cannot be verified
     corrected, residual = rectify_color(color, mono, report)
     assert corrected is color and residual is report
 

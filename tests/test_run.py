@@ -124,6 +124,8 @@ def test_a_small_budget_runs_leaner_and_stays_under_it(pair, result, tmp_path):
     lean = run_json([str(pair[0]), str(pair[1]), "-o", str(tmp_path / "o.png"), "--memory-budget", "1000"])
     assert not lean["tiles"]["memory_arena"]
     assert lean["tiles"]["estimated_peak_mb"] <= 1000 and lean["peak_rss_mb"] <= 1000
+    for report in (result[1], lean):  # the planner's estimate is never below what the process really used
+        assert report["peak_rss_mb"] <= report["tiles"]["estimated_peak_mb"]
 
 
 # --- bad input: one line naming the file or option, exit code 2, nothing written ---------------------
@@ -132,6 +134,36 @@ def png_claiming(width: int, height: int) -> bytes:
     header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
     chunk = b"IHDR" + header
     return b"\x89PNG\r\n\x1a\n" + struct.pack(">I", len(header)) + chunk + struct.pack(">I", zlib.crc32(chunk))
+
+
+def keystone(image: np.ndarray, pixels: int) -> np.ndarray:
+    """A perspective tilt no rotation, scale and shift can undo: corners moved `pixels` up or down."""
+    h, w = image.shape[:2]
+    corners = np.float32([[0, 0], [w, 0], [0, h], [w, h]])
+    tilted = np.float32([[0, -pixels], [w, pixels], [0, h + pixels], [w, h - pixels]])
+    return cv2.warpPerspective(image, cv2.getPerspectiveTransform(corners, tilted), (w, h), borderMode=cv2.BORDER_REPLICATE)
+
+
+def foreign_model(tmp_path: Path, kind: str) -> Path:
+    """A models folder whose manifest is consistent (checksum, size) with a file that is no dualcam model:
+    an ONNX graph with other inputs ("foreign"), or bytes that are no ONNX at all ("garbage")."""
+    import hashlib
+
+    folder = tmp_path / f"models_{kind}"
+    folder.mkdir()
+    model = folder / "dualcam_int8.onnx"
+    if kind == "foreign":
+        onnx = pytest.importorskip("onnx")
+        x = onnx.helper.make_tensor_value_info("x", onnx.TensorProto.FLOAT, [1, 3])
+        y = onnx.helper.make_tensor_value_info("y", onnx.TensorProto.FLOAT, [1, 3])
+        graph = onnx.helper.make_graph([onnx.helper.make_node("Identity", ["x"], ["y"])], "foreign", [x], [y])
+        onnx.save(onnx.helper.make_model(graph, opset_imports=[onnx.helper.make_opsetid("", 18)]), model)
+    else:
+        model.write_bytes(b"this is not a model\n" * 10)
+    manifest = json.loads((SHIPPED_MODELS / "manifest.json").read_text())
+    manifest["files"]["int8"].update(sha256=hashlib.sha256(model.read_bytes()).hexdigest(), bytes=model.stat().st_size)
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    return model
 
 
 def tampered_models(tmp_path: Path) -> Path:
@@ -162,7 +194,13 @@ def bad_cases(pair: tuple[Path, Path], tmp: Path) -> dict[str, tuple[list[str], 
     cv2.imwrite(str(tmp / "one.png"), mono_img[:1, :1])
     cv2.imwrite(str(tmp / "small.png"), mono_img[:40, :40])
     cv2.imwrite(str(tmp / "small_color.png"), color_img[:40, :40])
-    cv2.imwrite(str(tmp / "narrow.png"), mono_img[:, :300])
+    noise = np.random.default_rng(0).integers(0, 256, color_img.shape, dtype=np.uint8)
+    cv2.imwrite(str(tmp / "unrelated.png"), cv2.GaussianBlur(noise, (0, 0), 2))
+    cv2.imwrite(str(tmp / "upside_down.png"), color_img[::-1, ::-1])
+    cv2.imwrite(str(tmp / "keystone.png"), keystone(color_img, 25))
+    (tmp / "out_folder.png").mkdir()
+    (tmp / "loop.png").symlink_to(tmp / "loop.png")
+    (tmp / "dangling.png").symlink_to(tmp / "gone.png")
     cv2.imwrite(str(tmp / "grey_as_color.png"), cv2.cvtColor(mono_img, cv2.COLOR_GRAY2BGR))
     cv2.imwrite(str(tmp / "flat_mono.png"), np.full_like(mono_img, 128))
     cv2.imwrite(str(tmp / "flat_color.png"), np.full_like(color_img, (40, 90, 200)))
@@ -184,7 +222,21 @@ def bad_cases(pair: tuple[Path, Path], tmp: Path) -> dict[str, tuple[list[str], 
         "absurd header": ([str(tmp / "huge.png"), color, "-o", out], "huge.png"),
         "1x1 image": ([str(tmp / "one.png"), color, "-o", out], "one.png"),
         "too small": ([str(tmp / "small.png"), str(tmp / "small_color.png"), "-o", out], "small.png"),
-        "sizes differ": ([str(tmp / "narrow.png"), color, "-o", out], "color.png"),
+        "unrelated scenes": ([mono, str(tmp / "unrelated.png"), "-o", out], "cannot be verified"),
+        "upside down": ([mono, str(tmp / "upside_down.png"), "-o", out], "upside down"),
+        "upside down with --rectify": ([mono, str(tmp / "upside_down.png"), "--rectify", "-o", out], "rotated"),
+        "still misaligned after --rectify": ([mono, str(tmp / "keystone.png"), "--rectify", "-o", out],
+                                             "stays misaligned"),
+        "symlink loop": ([str(tmp / "loop.png"), color, "-o", out], "link loop"),
+        "dangling link": ([str(tmp / "dangling.png"), color, "-o", out], "which does not exist"),
+        "output is a folder": ([mono, color, "-o", str(tmp / "out_folder.png")], "is a folder"),
+        "16-bit into webp": ([str(tmp / "m16.png"), color, "-o", str(tmp / "out.webp")], "WebP"),
+        "quality out of range": ([mono, color, "--quality", "0", "-o", out], "--quality"),
+        "too many threads": ([mono, color, "--threads", "1000", "-o", out], "--threads"),
+        "foreign onnx model": ([mono, color, "--model", str(foreign_model(tmp, "foreign")), "-o", out],
+                               "not a dualcam tile model"),
+        "not an onnx file": ([mono, color, "--model", str(foreign_model(tmp, "garbage")), "-o", out],
+                             "onnxruntime cannot load it"),
         "colour given as mono": ([color, color, "-o", out], "color.png"),
         "swapped inputs": ([color, mono, "-o", out], "swapped"),
         "grey given as colour": ([mono, str(tmp / "grey_as_color.png"), "-o", out], "grey_as_color.png"),
