@@ -1,9 +1,10 @@
 """Quality of a checkpoint against the classical baselines: both setups, both layouts, one run.
 
-    python benchmarks/quality.py PAIRS_DIR [--checkpoint PATH] [--out benchmarks/results/quality.json]
+    python benchmarks/quality.py PAIRS_DIR [--checkpoint PATH] [--cameras plain consumer] [--out ...json]
 
-Writes the raw reports (dualcam-eval's JSON schema, one per setup and layout) and prints the markdown
-tables that go into the model card.
+Writes the raw reports (dualcam-eval's JSON schema, one per camera, setup and layout) and prints the
+markdown tables that go into the model card. "consumer" records the colour view with a fixed small-sensor
+camera first (half resolution, JPEG, its own tone and white balance): the harder, more realistic case.
 """
 from __future__ import annotations
 
@@ -15,11 +16,13 @@ from pathlib import Path
 
 from dualcam.model.checkpoint import load_model
 from dualcam.model.evaluate import BASELINES, LAYOUTS, evaluate_method, list_pairs, network_method
+from dualcam.model.simulate import CONSUMER_CAMERA
 
 
 def markdown(report: dict) -> str:
     names = list(next(iter(report["methods"].values()))["pairs"])
-    lines = [f"Setup {report['setup']}, {report['layout']} layout — CPSNR dB per pair; mean CPSNR, RGB PSNR, SSIM, s/pair",
+    lines = [f"{report['camera'].capitalize()} camera, Setup {report['setup']}, {report['layout']} layout — "
+             "CPSNR dB per pair; mean CPSNR, RGB PSNR, SSIM, s/pair",
              "", "| method | " + " | ".join(names) + " | CPSNR | RGB PSNR | SSIM | s |",
              "|---|" + "---:|" * (len(names) + 4)]
     for method, r in report["methods"].items():
@@ -33,17 +36,23 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("pairs_dir", type=Path)
     p.add_argument("--checkpoint", type=Path, default=None)
+    p.add_argument("--cameras", nargs="+", choices=("plain", "consumer"), default=["plain", "consumer"])
+    p.add_argument("--layouts", nargs="+", choices=LAYOUTS, default=list(LAYOUTS))
+    p.add_argument("--no-baselines", action="store_true", help="only the network (its numbers alone)")
     p.add_argument("--out", type=Path, default=Path(__file__).parent / "results" / "quality.json")
     args = p.parse_args()
     pairs = list_pairs(args.pairs_dir)
-    methods = {"dualcam": network_method(load_model(args.checkpoint))} | BASELINES
+    methods = {"dualcam": network_method(load_model(args.checkpoint))} | ({} if args.no_baselines else BASELINES)
     reports = []
-    for setup in (1, 2):
-        for layout in LAYOUTS:
-            report = {"setup": setup, "layout": layout,
-                      "methods": {name: evaluate_method(m, pairs, setup, layout) for name, m in methods.items()}}
-            reports.append(report)
-            print(markdown(report) + "\n", flush=True)
+    for camera in args.cameras:
+        for setup in (1, 2):
+            for layout in args.layouts:
+                model = CONSUMER_CAMERA if camera == "consumer" else None
+                report = {"camera": camera, "setup": setup, "layout": layout,
+                          "methods": {name: evaluate_method(m, pairs, setup, layout, model)
+                                      for name, m in methods.items()}}
+                reports.append(report)
+                print(markdown(report) + "\n", flush=True)
     machine = f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores"
     args.out.write_text(json.dumps({"checkpoint": str(args.checkpoint or "shipped mobile.pt"),
                                     "machine": machine, "reports": reports}, indent=1) + "\n")

@@ -14,7 +14,7 @@ from torch.utils.data import Dataset
 from dualcam.runtime.color import rgb_to_ycbcr
 
 from .pairs import SceneFlowIndex
-from .simulate import simulate_training_capture
+from .simulate import CameraModel, simulate_training_capture
 from .synthetic import SceneConfig, sample
 
 
@@ -33,9 +33,11 @@ class StereoTrainingSet(Dataset):
     Half of the items use the left view as the mono camera, flipped into the network's arrangement.
     """
 
-    def __init__(self, seed: int, height: int, width: int, max_disparity: int, edge_fraction: float = 0.25):
+    def __init__(self, seed: int, height: int, width: int, max_disparity: int, edge_fraction: float = 0.25,
+                 camera: CameraModel | None = None):
         self.seed, self.height, self.width = seed, height, width
         self.max_disparity, self.edge_fraction = max_disparity, edge_fraction
+        self.camera = camera or CameraModel()
 
     def __len__(self) -> int:
         return 10**9  # an endless stream; the trainer picks the indices
@@ -53,7 +55,7 @@ class StereoTrainingSet(Dataset):
         full_width = self.width + self.max_disparity
         mono_view = mono_view[:, : self.width]
         ref_width = self.width if rng.random() < self.edge_fraction else full_width
-        mono_y, color_rgb = simulate_training_capture(mono_view, color_view[:, :ref_width], rng)
+        mono_y, color_rgb = simulate_training_capture(mono_view, color_view[:, :ref_width], rng, self.camera)
         reference = np.pad(rgb_to_ycbcr(color_rgb), ((0, 0), (0, full_width - ref_width), (0, 0)), mode="edge")
         return {
             "mono_y": to_tensor(mono_y),
@@ -64,9 +66,11 @@ class StereoTrainingSet(Dataset):
 
 
 class SyntheticStereoDataset(StereoTrainingSet):
-    def __init__(self, seed: int, height: int, width: int, max_disparity: int, edge_fraction: float = 0.25):
-        super().__init__(seed, height, width, max_disparity, edge_fraction)
-        self.scene = SceneConfig(height=height, width=width + max_disparity, max_disparity=float(max_disparity))
+    def __init__(self, seed: int, height: int, width: int, max_disparity: int, edge_fraction: float = 0.25,
+                 camera: CameraModel | None = None, textures: str | None = None):
+        super().__init__(seed, height, width, max_disparity, edge_fraction, camera)
+        self.scene = SceneConfig(height=height, width=width + max_disparity, max_disparity=float(max_disparity),
+                                 textures=textures)
 
     def views(self, index: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
         stereo = sample(self.seed, index, self.scene)
@@ -77,8 +81,8 @@ class SceneFlowDataset(StereoTrainingSet):
     """Random windows of SceneFlow frames, as the paper trained (its disparities may exceed d)."""
 
     def __init__(self, root: str | Path, seed: int, height: int, width: int, max_disparity: int,
-                 edge_fraction: float = 0.25):
-        super().__init__(seed, height, width, max_disparity, edge_fraction)
+                 edge_fraction: float = 0.25, camera: CameraModel | None = None):
+        super().__init__(seed, height, width, max_disparity, edge_fraction, camera)
         self.index = SceneFlowIndex(root)
         if not len(self.index):
             raise ValueError(f"{root}: no SceneFlow training frames (frames_cleanpass/**/left/*.png)")

@@ -23,7 +23,7 @@ from dualcam.runtime.color import rgb_to_ycbcr, ycbcr_to_rgb
 from .baselines import BASELINES
 from .metrics import cpsnr, rgb_psnr, ssim_rgb
 from .pairs import list_pairs, load_dev_pair
-from .simulate import simulate_capture
+from .simulate import CONSUMER_CAMERA, CameraModel, simulate_capture
 
 # (mono Y, colour RGB) in the network's arrangement -> (H, W, 2) Cb/Cr of the mono view.
 Method = Callable[[np.ndarray, np.ndarray], np.ndarray]
@@ -38,15 +38,19 @@ def network_method(model) -> Method:
     return lambda mono_y, color_rgb: predict(model, mono_y, color_rgb).cbcr
 
 
-def capture_seed(name: str, setup: int, layout: str) -> int:
-    """Noise depends on the pair, setup and layout only: every method sees the very same inputs."""
-    return zlib.crc32(f"{name}/{setup}/{layout}".encode())
+def capture_seed(name: str, setup: int, layout: str, camera: str = "plain") -> int:
+    """Noise depends on the pair, setup, layout and camera only: every method sees the very same inputs.
+    (The plain camera's seeds are those of every earlier report.)"""
+    return zlib.crc32(f"{name}/{setup}/{layout}".encode() + (b"" if camera == "plain" else f"/{camera}".encode()))
 
 
-def evaluate_pair(method: Method, pair_dir: Path, setup: int, layout: str) -> dict[str, float]:
+def evaluate_pair(method: Method, pair_dir: Path, setup: int, layout: str,
+                  camera: CameraModel | None = None) -> dict[str, float]:
+    """One pair; `camera` records the colour view first (CONSUMER_CAMERA), None = the plain protocol."""
     pair = load_dev_pair(pair_dir)
     mono_view, color_view = (pair.right, pair.left) if layout == "paper" else (pair.left, pair.right)
-    mono_y, color_rgb = simulate_capture(mono_view, color_view, setup, capture_seed(pair.name, setup, layout))
+    seed = capture_seed(pair.name, setup, layout, "plain" if camera is None else "consumer")
+    mono_y, color_rgb = simulate_capture(mono_view, color_view, setup, seed, camera)
     flip = layout == "swapped"  # bring the colour camera to the left, where the network expects it
     if flip:
         mono_y, color_rgb = mono_y[:, ::-1].copy(), color_rgb[:, ::-1].copy()
@@ -65,8 +69,9 @@ def evaluate_pair(method: Method, pair_dir: Path, setup: int, layout: str) -> di
     }
 
 
-def evaluate_method(method: Method, pair_dirs: list[Path], setup: int, layout: str) -> dict:
-    pairs = {Path(d).name: evaluate_pair(method, Path(d), setup, layout) for d in pair_dirs}
+def evaluate_method(method: Method, pair_dirs: list[Path], setup: int, layout: str,
+                    camera: CameraModel | None = None) -> dict:
+    pairs = {Path(d).name: evaluate_pair(method, Path(d), setup, layout, camera) for d in pair_dirs}
     mean = {m: float(np.mean([p[m] for p in pairs.values()])) for m in METRICS}
     return {"mean": mean, "pairs": pairs}
 
@@ -87,6 +92,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("pairs_dir", type=Path, help="folder of pairs: <pair>/left.png, right.png")
     p.add_argument("--setup", type=int, choices=(1, 2), default=1, help="noise setup of the paper's Table 2")
     p.add_argument("--layout", choices=LAYOUTS, default="paper")
+    p.add_argument("--camera", choices=("plain", "consumer"), default="plain",
+                   help="plain: the paper's protocol; consumer: the colour view first recorded by a small-sensor "
+                        "camera (half resolution, JPEG q80, its own tone and white balance)")
     p.add_argument("--checkpoint", type=Path, default=None, help="default: the shipped mobile weights")
     p.add_argument("--no-baselines", action="store_true", help="only the network")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
@@ -103,9 +111,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"dualcam-eval: {error}", file=sys.stderr)
         return 2
     methods = {"dualcam": network_method(model)} | ({} if args.no_baselines else BASELINES)
-    report = {"setup": args.setup, "layout": args.layout, "methods": {}}
+    camera = CONSUMER_CAMERA if args.camera == "consumer" else None
+    report = {"setup": args.setup, "layout": args.layout, "camera": args.camera, "methods": {}}
     for name, method in methods.items():
-        report["methods"][name] = evaluate_method(method, pair_dirs, args.setup, args.layout)
+        report["methods"][name] = evaluate_method(method, pair_dirs, args.setup, args.layout, camera)
         if not args.json:
             print(f"{name}: mean CPSNR {report['methods'][name]['mean']['cpsnr']:.2f} dB", file=sys.stderr)
     print(json.dumps(report) if args.json else format_table(report))

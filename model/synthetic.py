@@ -7,8 +7,9 @@ x + d with d >= 0, nearer layers have larger d: the paper's arrangement (mono = 
 reference = left). Both views are rendered by inverse warping with bilinear sampling, so both are resampled
 alike, and layers are composited back to front, which gives real occlusions and disocclusions.
 
-Textures are the photographs that scikit-image ships (never its motorcycle pair: that is evaluation data)
-and procedural patterns. Views are clean: camera noise and photometric differences are added elsewhere.
+Textures are photographs: a texture set built by `textures.py` from Debian packages when one is given,
+else the few that scikit-image ships (never its motorcycle pair: that is evaluation data); and
+procedural patterns. Views are clean: camera noise and photometric differences are added elsewhere.
 """
 from __future__ import annotations
 
@@ -16,13 +17,15 @@ import functools
 import math
 import os
 from dataclasses import dataclass
+from pathlib import Path
 
 import cv2
 import numpy as np
 import skimage
-import skimage.io
 
 from dualcam.runtime.color import LUMA_WEIGHTS
+
+from .textures import load_index
 
 # Photos in skimage.data_dir that ship with the package (no download). Gray ones are colourised.
 PHOTO_TEXTURES = (
@@ -39,6 +42,7 @@ class SceneConfig:
     max_disparity: float = 64.0  # full-res px; every disparity lies in [0, max_disparity)
     min_objects: int = 3
     max_objects: int = 8
+    textures: str | None = None  # texture set folder (textures.py); None: scikit-image's photos
     photo_texture_fraction: float = 0.6  # share of layers textured with a photo, the rest procedural
     background_max_disparity: float = 0.7  # background disparities lie in [0, this * max_disparity)
     slanted_fraction: float = 0.5  # share of layers that are slanted rather than fronto-parallel
@@ -87,15 +91,23 @@ def render_pair(rng: np.random.Generator, cfg: SceneConfig) -> StereoSample:
 
 
 @functools.cache
-def available_photos() -> tuple[str, ...]:
-    return tuple(n for n in PHOTO_TEXTURES if os.path.exists(os.path.join(skimage.data_dir, n)))
+def available_photos(textures: str | None = None) -> tuple[str, ...]:
+    """Paths of the photos scenes are painted with: the texture set's, or scikit-image's."""
+    if textures is not None:
+        return tuple(str(Path(textures) / e.file) for e in load_index(Path(textures)))
+    paths = (os.path.join(skimage.data_dir, n) for n in PHOTO_TEXTURES)
+    return tuple(p for p in paths if os.path.exists(p))
 
 
-@functools.cache
-def _photo(name: str) -> tuple[np.ndarray, ...]:
-    """A photo as float32 in [0, 1], with 2x-reduced levels so minifying it does not alias."""
-    img = skimage.io.imread(os.path.join(skimage.data_dir, name))
-    levels = [(img[..., :3] if img.ndim == 3 else img).astype(np.float32) / 255]
+@functools.lru_cache(maxsize=48)  # ~15 MB a photo: bounded, though a texture set holds a thousand
+def _photo(path: str) -> tuple[np.ndarray, ...]:
+    """A photo as float32 RGB (or grey) in [0, 1], with 2x-reduced levels so minifying it does not alias."""
+    img = cv2.imread(path, cv2.IMREAD_UNCHANGED)
+    if img is None:
+        raise ValueError(f"{path}: unreadable texture")
+    if img.ndim == 3:
+        img = cv2.cvtColor(img[..., :3], cv2.COLOR_BGR2RGB)
+    levels = [img.astype(np.float32) / (65535 if img.dtype == np.uint16 else 255)]
     while min(levels[-1].shape[:2]) >= 256:
         levels.append(cv2.pyrDown(levels[-1]))
     return tuple(levels)
@@ -216,7 +228,7 @@ def _blob(rng: np.random.Generator, shape: tuple[int, int], centre: np.ndarray, 
 
 def _texture(rng: np.random.Generator, cfg: SceneConfig, h: int, w: int) -> _Texture:
     """A texture for an (h, w) layer box."""
-    photos = available_photos()
+    photos = available_photos(cfg.textures)
     if photos and rng.random() < cfg.photo_texture_fraction:
         return _photo_texture(rng, cfg, photos[rng.integers(len(photos))], h, w)
     return _Texture(_procedural(rng, h, w), None, None)

@@ -25,6 +25,7 @@ from .config import DualCamConfig, preset
 from .dataset import SceneFlowDataset, SyntheticStereoDataset
 from .evaluate import evaluate_method, list_pairs, network_method
 from .network import DualCamNet
+from .simulate import CONSUMER_CAMERA, CameraModel
 
 
 def parse_overrides(items: list[str]) -> dict:
@@ -55,10 +56,21 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's default)")
     p.add_argument("--sceneflow", type=Path, default=None,
                    help="train on a SceneFlow download at this root instead of synthetic scenes")
+    p.add_argument("--textures", type=Path, default=None,
+                   help="texture set for the synthetic scenes (python -m dualcam.model.textures build DIR); "
+                        "default: scikit-image's few photos")
+    p.add_argument("--camera", choices=["realistic", "ideal"], default="realistic",
+                   help="realistic: the two cameras differ as phone cameras do (simulate.CameraModel); "
+                        "ideal: only the setup noise (ablation)")
     p.add_argument("--val-dir", type=Path, default=None, help="folder of real pairs for validation CPSNR")
     p.add_argument("--val-every", type=int, default=1000)
     p.add_argument("--ckpt-every", type=int, default=200)
     p.add_argument("--init", type=Path, default=None, help="start from these weights (fine-tuning)")
+    p.add_argument("--minutes", type=float, default=None,
+                   help="checkpoint and stop after this much wall time; the same command resumes (for machines "
+                        "lent in pieces, e.g. 9-minute calls)")
+    p.add_argument("--profile", type=int, default=0, metavar="STEPS",
+                   help="profile this many training steps, print where the time goes by operator, and stop")
     return p.parse_args(argv)
 
 
@@ -89,6 +101,7 @@ def train(args: argparse.Namespace) -> DualCamNet:
     if args.threads:
         torch.set_num_threads(args.threads)
     torch.backends.cudnn.benchmark = True  # crops have one fixed shape: let cuDNN pick its fastest kernels
+    torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = True  # fp32 parts on tensor cores
     torch.manual_seed(args.seed)
 
     last = args.out / "last.pt"
@@ -113,8 +126,11 @@ def train(args: argparse.Namespace) -> DualCamNet:
         net = DistributedDataParallel(nn.SyncBatchNorm.convert_sync_batchnorm(model) if device.type == "cuda" else model)
 
     height, width = (int(v) for v in args.crop.split("x"))
-    data = (SceneFlowDataset(args.sceneflow, args.seed, height, width, config.max_disparity) if args.sceneflow
-            else SyntheticStereoDataset(args.seed, height, width, config.max_disparity))
+    camera = CameraModel() if args.camera == "realistic" else CameraModel.ideal(p_setup1=0.5)
+    data = (SceneFlowDataset(args.sceneflow, args.seed, height, width, config.max_disparity, camera=camera)
+            if args.sceneflow else
+            SyntheticStereoDataset(args.seed, height, width, config.max_disparity, camera=camera,
+                                   textures=str(args.textures) if args.textures else None))
     loader = DataLoader(Subset(data, sample_indices(step, args.iters, args.batch, rank, world)),
                         batch_size=args.batch, num_workers=args.workers,
                         persistent_workers=args.workers > 0, pin_memory=device.type == "cuda")
@@ -126,20 +142,20 @@ def train(args: argparse.Namespace) -> DualCamNet:
         print(f"dualcam-train: {args.preset} {config.to_dict()} params={model.num_params():,} "
               f"world={world} device={device} from step {step}", flush=True)
     model.train()
-    start = time.time() - elapsed
+    if args.profile:
+        profile_steps(net, loader, optimizer, args, device)
+        return model
+    start, session_start = time.time() - elapsed, time.time()
     bar = tqdm(total=args.iters, initial=step, disable=rank != 0, dynamic_ncols=True)
     for batch in loader:
-        batch = {k: v.to(device, non_blocking=True) for k, v in batch.items()}
         for group in optimizer.param_groups:
             group["lr"] = learning_rate(args, step)
-        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=args.bf16):
-            pred = net(batch["mono_y"], batch["ref_y"], batch["ref_cbcr"])
-        loss = torch.nn.functional.mse_loss(pred.float(), batch["target"])
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
+        loss = train_step(net, batch, optimizer, args.bf16, device)
         step += 1
+        out_of_time = out_of_time_everywhere(args.minutes, session_start, distributed, device)
         if rank != 0:
+            if out_of_time:
+                break
             continue
         bar.update(1)
         bar.set_postfix(loss=f"{loss.item():.2e}", psnr=f"{-10 * math.log10(max(loss.item(), 1e-12)):.1f}")
@@ -151,21 +167,71 @@ def train(args: argparse.Namespace) -> DualCamNet:
             model.train()
         log.write(json.dumps(record) + "\n")
         log.flush()
-        if step % args.ckpt_every == 0 or step == args.iters:
+        if step % args.ckpt_every == 0 or step == args.iters or out_of_time:
             history.append({k: record[k] for k in ("step", "loss", "time")})
             save_checkpoint(last, model, optimizer=optimizer.state_dict(), step=step,
                             elapsed=time.time() - start, history=history[-1000:],
                             training=training_record(args, world, device))
+        if out_of_time:
+            tqdm.write(f"stopping at step {step} after {args.minutes:g} minutes; run the same command to resume")
+            break
     bar.close()
     if distributed:
         dist.destroy_process_group()
     return model
 
 
+def out_of_time_everywhere(minutes: float | None, since: float, distributed: bool, device: torch.device) -> bool:
+    """Whether this run's time is up; under DDP rank 0's clock decides for all, so every rank stops at
+    the same step."""
+    if minutes is None:
+        return False
+    flag = torch.tensor([float(time.time() - since > 60 * minutes)], device=device)
+    if distributed:
+        dist.broadcast(flag, src=0)
+    return bool(flag.item())
+
+
+def train_step(net: nn.Module, batch: dict[str, torch.Tensor], optimizer: torch.optim.Optimizer,
+               bf16: bool, device: torch.device) -> torch.Tensor:
+    batch = {k: v.to(device, non_blocking=True) for k, v in batch.items()}
+    with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
+        pred = net(batch["mono_y"], batch["ref_y"], batch["ref_cbcr"])
+    loss = torch.nn.functional.mse_loss(pred.float(), batch["target"])
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    optimizer.step()
+    return loss
+
+
+def profile_steps(net: nn.Module, loader: DataLoader, optimizer: torch.optim.Optimizer,
+                  args: argparse.Namespace, device: torch.device) -> list[tuple[str, float]]:
+    """Share of training-step time per operator (self time, device time on a GPU), after one warm-up
+    step: the check to run on a CPU before spending a GPU's time, e.g. on how much normalisation costs."""
+    from torch.profiler import ProfilerActivity, profile
+
+    batches = iter(loader)
+    train_step(net, next(batches), optimizer, args.bf16, device)
+    activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if device.type == "cuda" else [])
+    with profile(activities=activities) as prof:
+        for _ in range(args.profile):
+            train_step(net, next(batches), optimizer, args.bf16, device)
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+    attr = "self_device_time_total" if device.type == "cuda" else "self_cpu_time_total"
+    events = [(e.key, getattr(e, attr)) for e in prof.key_averages()]
+    total = sum(t for _, t in events) or 1.0
+    shares = sorted(((k, t / total) for k, t in events), key=lambda kv: -kv[1])
+    for name, share in shares[:15]:
+        print(f"{100 * share:5.1f} %  {name}")
+    return shares
+
+
 def training_record(args: argparse.Namespace, world: int, device: torch.device) -> dict:
     """What the model card needs to say how these weights were made."""
     cpu = platform.processor() or platform.machine()
     return {"preset": args.preset, "data": str(args.sceneflow or "synthetic"), "overrides": args.set,
+            "textures": str(args.textures) if args.textures else None, "camera": args.camera,
             "init": str(args.init) if args.init else None,
             "seed": args.seed, "iters": args.iters, "batch": args.batch, "world": world, "crop": args.crop, "optimizer": args.optimizer,
             "lr": args.lr, "bf16": args.bf16, "device": str(device),
@@ -173,9 +239,17 @@ def training_record(args: argparse.Namespace, world: int, device: torch.device) 
 
 
 def validate(model: DualCamNet, pairs_dir: Path) -> dict[str, float]:
+    """Mean CPSNR on real pairs, Setup1 and Setup2, each as captured by ideal cameras and by the
+    consumer camera, with each pair's Setup1 plain value."""
     model.eval()
-    result = evaluate_method(network_method(model), list_pairs(pairs_dir), setup=1, layout="paper")
-    return {name: round(v["cpsnr"], 2) for name, v in result["pairs"].items()} | {"mean": round(result["mean"]["cpsnr"], 2)}
+    method, pairs, out = network_method(model), list_pairs(pairs_dir), {}
+    for setup in (1, 2):
+        for camera_name, camera in (("", None), ("consumer", CONSUMER_CAMERA)):
+            result = evaluate_method(method, pairs, setup=setup, layout="paper", camera=camera)
+            if setup == 1 and camera is None:
+                out |= {name: round(v["cpsnr"], 2) for name, v in result["pairs"].items()}
+            out["_".join(filter(None, ("mean", camera_name, f"s{setup}")))] = round(result["mean"]["cpsnr"], 2)
+    return out
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ from dualcam.model.config import preset
 from dualcam.model.network import DualCamNet
 from dualcam.model.dataset import SceneFlowDataset, SyntheticStereoDataset
 from dualcam.model.pairs import write_pfm
+from dualcam.model.simulate import CameraModel
 from dualcam.model.train import main, parse_args, sample_indices, train
 
 TINY = ["--preset", "tiny", "--crop", "32x64", "--batch", "2", "--workers", "0", "--ckpt-every", "2"]
@@ -43,6 +44,31 @@ def test_training_resumes_where_it_stopped(tmp_path):
     steps = [json.loads(line)["step"] for line in (tmp_path / "log.jsonl").read_text().splitlines()]
     assert steps == [1, 2, 3, 4]
     assert load_model(tmp_path / "last.pt").config.max_disparity == 16
+
+
+def test_a_time_limited_run_checkpoints_and_the_same_command_resumes(tmp_path):
+    command = TINY + ["--iters", "50", "--ckpt-every", "100", "--minutes", "0", "--out", str(tmp_path)]
+    main(command)  # a zero budget: one step, checkpointed though not at a checkpoint interval
+    assert load_checkpoint(tmp_path / "last.pt")["step"] == 1
+    main(command)
+    assert load_checkpoint(tmp_path / "last.pt")["step"] == 2
+
+
+def test_profile_reports_where_a_step_spends_its_time(tmp_path, capsys):
+    main(TINY + ["--iters", "10", "--profile", "2", "--out", str(tmp_path)])
+    lines = capsys.readouterr().out.strip().splitlines()
+    shares = [float(line.split("%")[0]) for line in lines if "%" in line]
+    assert 3 <= len(shares) <= 15 and 0 < sum(shares) <= 100.01
+    assert any("conv" in line.lower() for line in lines)
+    assert not (tmp_path / "last.pt").exists()  # profiling trains nothing worth keeping
+
+
+def test_realistic_cameras_reach_the_training_data():
+    ideal = SyntheticStereoDataset(seed=3, height=32, width=64, max_disparity=16, camera=CameraModel.ideal())
+    real = SyntheticStereoDataset(seed=3, height=32, width=64, max_disparity=16)
+    a, b = ideal[0], real[0]
+    assert torch.equal(a["target"], b["target"])  # the same scene and mono view
+    assert not torch.equal(a["ref_cbcr"], b["ref_cbcr"])  # seen by another camera
 
 
 def free_port() -> int:
