@@ -23,8 +23,18 @@ def save_checkpoint(path: str | Path, model: DualCamNet, **extra) -> None:
 
 
 def load_checkpoint(path: str | Path) -> dict:
-    """The raw checkpoint dict; only tensors and plain containers are accepted (weights_only)."""
-    return torch.load(Path(path), map_location="cpu", weights_only=True)
+    """The raw checkpoint dict; only tensors and plain containers are accepted (weights_only).
+    ValueError naming the file if it is not one."""
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"{path}: no such checkpoint file")
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as error:  # torch raises pickle, zip and runtime errors for a file that is not a checkpoint
+        raise ValueError(f"{path}: not a dualcam checkpoint ({str(error).splitlines()[0][:120]})") from None
+    if not isinstance(state, dict) or not {"config", "model"} <= state.keys():
+        raise ValueError(f"{path}: not a dualcam checkpoint (no config and model weights in it)")
+    return state
 
 
 def load_model(path: str | Path | None = None) -> DualCamNet:

@@ -1,10 +1,16 @@
 """dualcam-eval: the network and the classical baselines, measured the same way in the same run.
 
-    dualcam-eval PAIRS_DIR [--setup 1|2] [--layout paper|swapped] [--checkpoint PATH] [--json]
+    dualcam-eval PAIRS_DIR [--setup 1|2] [--layout paper|swapped] [--camera plain|consumer]
+                 [--runtime int8|fp32|mobile|torch] [--models DIR | --checkpoint PATH] [--json]
 
-Inputs are simulated from real colour stereo pairs (DESIGN.md): the mono camera's view loses its
-colour and both views get the setup's signal-dependent noise. CPSNR is over Cb and Cr against the
+Inputs are simulated from real colour stereo pairs (README, "Evaluation"): the mono camera's view loses
+its colour and both views get the setup's signal-dependent noise. CPSNR is over Cb and Cr against the
 clean mono view; RGB PSNR and SSIM are of the merged output (luma = the noisy mono input).
+
+By default the network is measured exactly as users run it: `dualcam.runtime.colorize` with an exported
+model (int8 unless --runtime says otherwise), its rectification check, camera side, chroma working
+scale, tiles and merge. `--runtime torch` runs a checkpoint in PyTorch on the whole image instead (for
+checkpoints not exported yet).
 """
 from __future__ import annotations
 
@@ -36,6 +42,22 @@ def network_method(model) -> Method:
     from .predict import predict
 
     return lambda mono_y, color_rgb: predict(model, mono_y, color_rgb).cbcr
+
+
+def runtime_method(model: str = "int8", models_dir: Path | None = None) -> Method:
+    """What `dualcam-run` computes, through its Python API: the model loaded once, each pair handed over
+    as 16-bit samples (so the file format's rounding does not blur the comparison), Cb/Cr read back from the
+    16-bit RGB result, gamut clipping included."""
+    from dualcam.runtime.colorize import SHIPPED_MODELS, Colorizer, load_pair
+
+    colorizer = Colorizer(model=model, models_dir=models_dir or SHIPPED_MODELS)
+
+    def run(mono_y: np.ndarray, color_rgb: np.ndarray) -> np.ndarray:
+        to16 = lambda x: np.rint(np.clip(x, 0, 1) * 65535).astype(np.uint16)  # noqa: E731
+        rgb, _ = colorizer(load_pair(to16(mono_y), to16(color_rgb)))
+        return rgb_to_ycbcr(rgb.astype(np.float32) / 65535)[..., 1:]
+
+    return run
 
 
 def capture_seed(name: str, setup: int, layout: str, camera: str = "plain") -> int:
@@ -71,17 +93,25 @@ def evaluate_pair(method: Method, pair_dir: Path, setup: int, layout: str,
 
 def evaluate_method(method: Method, pair_dirs: list[Path], setup: int, layout: str,
                     camera: CameraModel | None = None) -> dict:
-    pairs = {Path(d).name: evaluate_pair(method, Path(d), setup, layout, camera) for d in pair_dirs}
-    mean = {m: float(np.mean([p[m] for p in pairs.values()])) for m in METRICS}
-    return {"mean": mean, "pairs": pairs}
+    """Every pair; one that fails (unreadable, refused by the runtime) is reported under "failed" and
+    left out of the mean, so the others' results survive."""
+    pairs, failed = {}, {}
+    for d in pair_dirs:
+        try:
+            pairs[Path(d).name] = evaluate_pair(method, Path(d), setup, layout, camera)
+        except ValueError as error:  # the runtime's InputError is a ValueError too
+            failed[Path(d).name] = str(error)
+    mean = {m: float(np.mean([p[m] for p in pairs.values()])) if pairs else float("nan") for m in METRICS}
+    return {"mean": mean, "pairs": pairs, "failed": failed}
 
 
 def format_table(report: dict) -> str:
-    pair_names = list(next(iter(report["methods"].values()))["pairs"])
+    pair_names = sorted({n for r in report["methods"].values() for n in (*r["pairs"], *r["failed"])})
     head = f"setup {report['setup']}, {report['layout']} layout — CPSNR dB (mean RGB PSNR, SSIM, s)"
     lines = [head, f"{'method':<10}" + "".join(f"{n[:14]:>15}" for n in pair_names) + f"{'mean':>8}  rgb    ssim   s"]
     for name, result in report["methods"].items():
-        cells = "".join(f"{result['pairs'][n]['cpsnr']:>15.2f}" for n in pair_names)
+        cells = "".join(f"{result['pairs'][n]['cpsnr']:>15.2f}" if n in result["pairs"] else f"{'failed':>15}"
+                        for n in pair_names)
         m = result["mean"]
         lines.append(f"{name:<10}{cells}{m['cpsnr']:>8.2f}  {m['rgb_psnr']:.2f}  {m['ssim']:.4f} {m['seconds']:.2f}")
     return "\n".join(lines)
@@ -95,30 +125,44 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--camera", choices=("plain", "consumer"), default="plain",
                    help="plain: the paper's protocol; consumer: the colour view first recorded by a small-sensor "
                         "camera (half resolution, JPEG q80, its own tone and white balance)")
-    p.add_argument("--checkpoint", type=Path, default=None, help="default: the shipped mobile weights")
+    p.add_argument("--runtime", choices=("int8", "fp32", "mobile", "torch"), default="int8",
+                   help="an exported model through dualcam.runtime (default int8, what dualcam-run uses on a CPU), "
+                        "or torch: a checkpoint on the whole image")
+    p.add_argument("--models", type=Path, default=None,
+                   help="an export folder (dualcam-export --out) for the runtime; default: the shipped models")
+    p.add_argument("--checkpoint", type=Path, default=None, help="with --runtime torch; default: the shipped weights")
     p.add_argument("--no-baselines", action="store_true", help="only the network")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
     args = p.parse_args(argv)
 
-    from .checkpoint import load_model
-
+    if args.checkpoint is not None and args.runtime != "torch":
+        p.error("--checkpoint needs --runtime torch (or export it and give --models)")
     try:
         pair_dirs = list_pairs(args.pairs_dir)
         if not pair_dirs:
             raise ValueError(f"{args.pairs_dir}: no pairs (folders with left.png and right.png)")
-        model = load_model(args.checkpoint)
+        if args.runtime == "torch":
+            from .checkpoint import load_model
+
+            network = network_method(load_model(args.checkpoint))
+        else:
+            network = runtime_method(args.runtime, args.models)
     except (OSError, ValueError, RuntimeError) as error:
         print(f"dualcam-eval: {error}", file=sys.stderr)
         return 2
-    methods = {"dualcam": network_method(model)} | ({} if args.no_baselines else BASELINES)
+    methods = {"dualcam": network} | ({} if args.no_baselines else BASELINES)
     camera = CONSUMER_CAMERA if args.camera == "consumer" else None
-    report = {"setup": args.setup, "layout": args.layout, "camera": args.camera, "methods": {}}
+    report = {"setup": args.setup, "layout": args.layout, "camera": args.camera, "runtime": args.runtime,
+              "methods": {}}
     for name, method in methods.items():
         report["methods"][name] = evaluate_method(method, pair_dirs, args.setup, args.layout, camera)
         if not args.json:
             print(f"{name}: mean CPSNR {report['methods'][name]['mean']['cpsnr']:.2f} dB", file=sys.stderr)
     print(json.dumps(report) if args.json else format_table(report))
-    return 0
+    failures = {f"{pair} ({name})": why for name, r in report["methods"].items() for pair, why in r["failed"].items()}
+    for what, why in failures.items():
+        print(f"dualcam-eval: {what} failed: {why}", file=sys.stderr)
+    return 2 if failures else 0
 
 
 if __name__ == "__main__":

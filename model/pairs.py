@@ -5,6 +5,7 @@ right x <-> left x + d, the project's convention, so it is used as is.
 """
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 from typing import NamedTuple
@@ -75,9 +76,18 @@ def load_dev_pair(folder: str | Path) -> RealPair:
 
 
 def list_pairs(root: str | Path) -> list[Path]:
-    """Folders under `root` (itself included) holding left.png and right.png, sorted."""
-    root = Path(root)
-    return sorted(p.parent for p in root.rglob("left.png") if (p.parent / "right.png").is_file())
+    """Folders under `root` (itself included) holding left.png and right.png, sorted. Symlinked folders
+    are followed (a folder reached twice, e.g. through a loop, counts once)."""
+    found, seen = [], set()
+    for folder, subfolders, files in os.walk(root, followlinks=True):
+        real = os.path.realpath(folder)
+        if real in seen:
+            subfolders.clear()
+            continue
+        seen.add(real)
+        if "left.png" in files and "right.png" in files:
+            found.append(Path(folder))
+    return sorted(found)
 
 
 _PFM_HEADER = re.compile(rb"^(P[Ff])\s+(\d+)\s+(\d+)\s+([-+0-9.eE]+)\s")

@@ -28,7 +28,7 @@ def run_json(capsys, *argv) -> dict:
 
 def test_eval_json_schema_and_the_shipped_weights_beat_sgbm_gf(motorcycle_crop, capsys):
     report = run_json(capsys, motorcycle_crop, "--setup", "1")
-    assert report["setup"] == 1 and report["layout"] == "paper"
+    assert report["setup"] == 1 and report["layout"] == "paper" and report["runtime"] == "int8"
     assert set(report["methods"]) == {"dualcam", "nowarp", "sgbm", "sgbm_gf"}
     for result in report["methods"].values():
         assert set(result["mean"]) == SCHEMA_METRICS
@@ -39,7 +39,7 @@ def test_eval_json_schema_and_the_shipped_weights_beat_sgbm_gf(motorcycle_crop, 
 
 
 def test_swapped_layout_scores_like_the_paper_layout(motorcycle_crop, capsys):
-    paper, swapped = (run_json(capsys, motorcycle_crop, "--layout", layout, "--no-baselines")
+    paper, swapped = (run_json(capsys, motorcycle_crop, "--layout", layout, "--no-baselines", "--runtime", "torch")
                       for layout in ("paper", "swapped"))
     gap = paper["methods"]["dualcam"]["mean"]["cpsnr"] - swapped["methods"]["dualcam"]["mean"]["cpsnr"]
     assert abs(gap) < 1.5, gap
@@ -48,6 +48,40 @@ def test_swapped_layout_scores_like_the_paper_layout(motorcycle_crop, capsys):
 def test_eval_refuses_a_folder_without_pairs(tmp_path, capsys):
     assert main([str(tmp_path)]) == 2
     assert "no pairs" in capsys.readouterr().err
+
+
+def test_the_runtime_and_torch_paths_agree_and_the_consumer_camera_is_harder(motorcycle_crop, capsys):
+    runtime = run_json(capsys, motorcycle_crop, "--no-baselines", "--runtime", "fp32")
+    torch_ = run_json(capsys, motorcycle_crop, "--no-baselines", "--runtime", "torch")
+    consumer = run_json(capsys, motorcycle_crop, "--no-baselines", "--runtime", "fp32", "--camera", "consumer")
+    cpsnr = lambda r: r["methods"]["dualcam"]["mean"]["cpsnr"]  # noqa: E731
+    assert abs(cpsnr(runtime) - cpsnr(torch_)) < 0.5, (cpsnr(runtime), cpsnr(torch_))
+    assert cpsnr(consumer) < cpsnr(runtime)
+
+
+def test_a_bad_pair_is_reported_and_the_others_are_kept(motorcycle_crop, tmp_path, capsys):
+    root = tmp_path / "pairs"
+    root.mkdir()
+    (root / "good").symlink_to(motorcycle_crop / "motorcycle_crop", target_is_directory=True)  # followed
+    (root / "loop").symlink_to(root, target_is_directory=True)  # visited once
+    bad = root / "broken"
+    bad.mkdir()
+    (bad / "left.png").write_bytes((motorcycle_crop / "motorcycle_crop" / "left.png").read_bytes()[:2000])
+    (bad / "right.png").write_bytes((motorcycle_crop / "motorcycle_crop" / "right.png").read_bytes())
+    assert main([str(root), "--json", "--runtime", "torch"]) == 2
+    captured = capsys.readouterr()
+    report = json.loads(captured.out)
+    for result in report["methods"].values():
+        assert set(result["pairs"]) == {"good"} and set(result["failed"]) == {"broken"}
+    assert "broken (dualcam) failed" in captured.err
+
+
+def test_a_file_that_is_not_a_checkpoint_is_refused_in_one_line(tmp_path, motorcycle_crop, capsys):
+    fake = tmp_path / "weights.pt"
+    fake.write_text("not weights")
+    assert main([str(motorcycle_crop), "--runtime", "torch", "--checkpoint", str(fake)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "not a dualcam checkpoint" in err[0] and str(fake) in err[0]
 
 
 def test_the_torch_model_colours_a_whole_pair_at_a_reduced_scale_when_disparities_exceed_d():
