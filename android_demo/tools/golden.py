@@ -16,8 +16,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from dualcam.runtime.chroma import chroma_at_scale
+from dualcam.runtime.chroma import downscale
 from dualcam.runtime.color import rgb_to_ycbcr, ycbcr_to_rgb
+from dualcam.runtime.colorize import merge
 from dualcam.runtime.errors import InputError
 from dualcam.runtime.guided import UPSAMPLE_EPS, UPSAMPLE_RADIUS, guided_upsample
 from dualcam.runtime.manifest import SHIPPED_MODELS, load_manifest
@@ -108,17 +109,25 @@ def generate() -> dict:
     golden["guided_upsample"] = {"radius": UPSAMPLE_RADIUS, "eps": UPSAMPLE_EPS, "guide": image(guide), "low": image(low),
                                  "result": image(guided_upsample(guide, low))}
 
-    # The tiled chroma path end to end, with the probe function as the model: a tile of 16x32 with d = 8.
-    mono = rng.random((30, 52), dtype=np.float32)
-    ref = rgb_to_ycbcr(rng.random((30, 52, 3), dtype=np.float32))
-    golden["tiled"] = {"tile_height": 16, "tile_width": 32, "max_disparity": 8, "mono": image(mono), "ref_ycbcr": image(ref),
-                       "cases": []}
-    for scale in (1.0, 0.8, 0.5):
-        def infer(small_mono: np.ndarray, small_ref: np.ndarray) -> np.ndarray:
-            grid = TileGrid(*small_mono.shape, 16, 32, 8, default_overlap(16, 32))
-            return run_tiled(probe_tile, grid, small_mono, small_ref)
-
-        golden["tiled"]["cases"].append({"scale": scale, "cbcr": image(chroma_at_scale(infer, mono, ref, scale))})
+    # The pipeline after the pair's geometry is known, as Colorizer.__call__ runs it, with the probe function as
+    # the model (a tile of 16x32 with d = 8): both images to the working scale, flipped into the network's
+    # arrangement, tiles, blended, flipped back, then guided upsampling and the merge into 8-bit RGB.
+    mono = rng.random((24, 40), dtype=np.float32)
+    color = rng.random((24, 40, 3), dtype=np.float32)
+    th, tw, small_d = 16, 32, 8
+    golden["pipeline"] = {"tile_height": th, "tile_width": tw, "max_disparity": small_d, "mono": image(mono), "color": image(color),
+                          "cases": []}
+    for side in ("left", "right"):
+        for scale in (1.0, 0.8, 0.5):
+            small_mono, small_rgb = downscale(mono, color, scale)
+            if side == "right":
+                small_mono, small_rgb = np.ascontiguousarray(small_mono[:, ::-1]), small_rgb[:, ::-1]
+            grid = TileGrid(*small_mono.shape, th, tw, small_d, default_overlap(th, tw))
+            cbcr = run_tiled(probe_tile, grid, small_mono, rgb_to_ycbcr(small_rgb))
+            if side == "right":
+                cbcr = np.ascontiguousarray(cbcr[:, ::-1])
+            golden["pipeline"]["cases"].append({"side": side, "scale": scale, "cbcr_low": image(cbcr),
+                                                "rgb": [int(v) for v in merge(mono, cbcr, 8).ravel()]})
 
     golden["manifest"] = {"tile_height": tile["height"], "tile_width": tile["width"], "max_disparity": d,
                           "range_margin": manifest["chroma_working_scale"]["range_margin"],

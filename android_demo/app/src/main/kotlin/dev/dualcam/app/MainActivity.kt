@@ -88,6 +88,8 @@ class MainActivity : Activity() {
             val message = try {
                 val monoImage = Color.monoFromRgb(decode(mono))
                 val colorImage = decode(color)
+                Colorizer.checkSize(monoImage, "the mono image")
+                Colorizer.checkSize(colorImage, "the colour image")
                 val models = Models(this)
                 val result = models.open(provider).use { backend ->
                     Colorizer(models.manifest, provider.role, backend).colorize(monoImage, colorImage, side, disparity) { done, total ->

@@ -92,18 +92,8 @@ object Resize {
     fun linear(image: FloatImage, height: Int, width: Int): FloatImage {
         if (height == image.height && width == image.width) return FloatImage(height, width, image.channels, image.data.copyOf())
         val cn = image.channels
-        val xs = linearTaps(image.width, width, clampFraction = true)
+        val rows = linearRows(image, width)
         val ys = linearTaps(image.height, height, clampFraction = false)
-        val rows = Array(image.height) { sy ->
-            val base = sy * image.width * cn
-            FloatArray(width * cn) { i ->
-                val x = i / cn
-                val c = i % cn
-                val s = xs.index[x]
-                if (s + 1 >= image.width) image.data[base + s * cn + c] * xs.near[x]
-                else image.data[base + s * cn + c] * xs.near[x] + image.data[base + (s + 1) * cn + c] * xs.far[x]
-            }
-        }
         val out = FloatImage(height, width, cn)
         for (y in 0 until height) {
             val r0 = rows[ys.index[y].coerceIn(0, image.height - 1)]
@@ -113,6 +103,22 @@ object Resize {
             for (i in 0 until width * cn) out.data[y * width * cn + i] = r0[i] * b0 + r1[i] * b1
         }
         return out
+    }
+
+    /** Each row resized to `width` as cv2.resize's INTER_LINEAR does it (what it does when the height stays). */
+    fun linearRows(image: FloatImage, width: Int): Array<FloatArray> {
+        val cn = image.channels
+        val xs = linearTaps(image.width, width, clampFraction = true)
+        return Array(image.height) { sy ->
+            val base = sy * image.width * cn
+            FloatArray(width * cn) { i ->
+                val x = i / cn
+                val c = i % cn
+                val s = xs.index[x]
+                if (s + 1 >= image.width) image.data[base + s * cn + c] * xs.near[x]
+                else image.data[base + s * cn + c] * xs.near[x] + image.data[base + (s + 1) * cn + c] * xs.far[x]
+            }
+        }
     }
 
     /** cv2.boxFilter(image, -1, (2r+1, 2r+1), normalize=True, borderType=BORDER_REFLECT_101): sums in double. */

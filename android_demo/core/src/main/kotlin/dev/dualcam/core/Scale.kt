@@ -30,9 +30,9 @@ object ChromaScale {
         return Resize.area(image, h, w)
     }
 
-    /** Chroma of the working scale back at the mono image's resolution, clipped to [0, 1]. */
-    fun upscale(monoY: FloatImage, cbcr: FloatImage, scale: Double): FloatImage {
-        val full = if (scale == 1.0) cbcr else Guided.upsample(monoY, cbcr)
+    /** Chroma of the working scale at the mono image's resolution (guided where the sizes differ), clipped to [0, 1]. */
+    fun upscale(monoY: FloatImage, cbcr: FloatImage): FloatImage {
+        val full = if (cbcr.height == monoY.height && cbcr.width == monoY.width) cbcr else Guided.upsample(monoY, cbcr)
         return FloatImage(full.height, full.width, full.channels, FloatArray(full.data.size) { full.data[it].coerceIn(0f, 1f) })
     }
 }
@@ -72,13 +72,26 @@ object Guided {
             val variance = means.data[m + 1] - meanI * meanI + eps
             for (k in 0 until c) slope.data[i * c + k] = (means.data[m + 2 + c + k] - meanI * means.data[m + 2 + k]) / variance
         }
-        val lowStack = FloatImage.stack(Resize.box(slope, radius), low, guide)
-        val up = Resize.linear(lowStack, guideFull.height, guideFull.width)
+        val coefficients = FloatImage.stack(Resize.box(slope, radius), low, guide)
+        // Columns as cv2.resize's bilinear does them, rows interpolated with the runtime's own clipped
+        // source rows (it upsamples in strips this way).
+        val wide = Resize.linearRows(coefficients, guideFull.width)
         val out = FloatImage(guideFull.height, guideFull.width, c)
         val stride = 2 * c + 1
-        for (i in 0 until guideFull.height * guideFull.width) {
-            val detail = guideFull.data[i] - up.data[i * stride + 2 * c]
-            for (k in 0 until c) out.data[i * c + k] = up.data[i * stride + c + k] + up.data[i * stride + k] * detail
+        val step = h.toDouble() / guideFull.height
+        for (y in 0 until guideFull.height) {
+            val source = ((y + 0.5) * step - 0.5).coerceIn(0.0, (h - 1).toDouble())
+            val upper = Math.floor(source).toInt()
+            val lower = minOf(upper + 1, h - 1)
+            val frac = (source - upper).toFloat()
+            val a = wide[upper]
+            val b = wide[lower]
+            for (x in 0 until guideFull.width) {
+                val i = y * guideFull.width + x
+                fun up(k: Int): Float = a[x * stride + k] * (1 - frac) + b[x * stride + k] * frac
+                val detail = guideFull.data[i] - up(2 * c)
+                for (k in 0 until c) out.data[i * c + k] = up(c + k) + up(k) * detail
+            }
         }
         return out
     }

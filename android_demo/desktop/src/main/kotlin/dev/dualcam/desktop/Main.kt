@@ -69,6 +69,8 @@ fun main(args: Array<String>) {
         val mono = if (monoImage.channels == 1) monoImage else Color.monoFromRgb(monoImage)
         val color = readImage(File(options.positional[1]))
         require(color.channels == 3) { "${options.positional[1]}: has no colour; the colour camera's image is needed here" }
+        Colorizer.checkSize(mono, options.positional[0])
+        Colorizer.checkSize(color, options.positional[1])
         fun backend() = NativeOrtBackend(modelFile, manifest.tileHeight, manifest.tileWidth, manifest.maxDisparity, threads)
         if (args[0] == "bench") {
             // The app's benchmark mode with the JNI backend, whose onnxruntime (the Python wheel's) has the CPU provider only.
