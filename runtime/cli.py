@@ -18,8 +18,8 @@ EPILOG = """exit codes:
   130  interrupted (Ctrl-C); no partial file is left
 
 The output is the mono image's size and luma: its luma equals the mono image to within the rounding of the
-output samples (colours the RGB cube cannot hold are desaturated, not clipped). The colour image gives the
-chroma; it may have another resolution or field of view, it is brought to the mono image's geometry. A
+output samples, except on the few pixels whose colour leaves the RGB cube and is clipped. The colour image
+gives the chroma; it may have another resolution or field of view, it is brought to the mono image's geometry. A
 portrait shot (the cameras one above the other) is detected and handled. A pair whose geometry cannot be
 verified (too few feature matches: not the same scene?) or that stays misaligned is refused unless
 --accept-unverified. Input: PNG, JPEG, TIFF, WebP; HEIC/HEIF with pip install 'dualcam[heic]'.
@@ -108,8 +108,7 @@ def run(args: argparse.Namespace) -> int:
                 check_output(confidence, 8)
         colorizer = Colorizer(baseline=args.baseline, rectify=args.rectify, accept_unverified=args.accept_unverified,
                               provider=args.provider, model=args.model, threads=args.threads,
-                              memory_budget_mb=args.memory_budget or DEFAULT_BUDGET_MB,
-                              confidence=args.save_confidence is not None)
+                              memory_budget_mb=args.memory_budget or DEFAULT_BUDGET_MB)
     except InputError as error:
         print(error_line(error), file=sys.stderr)
         return 2
@@ -121,7 +120,7 @@ def run(args: argparse.Namespace) -> int:
             if confidence_path:
                 check_output(confidence_path, 8, (mono, color, output))
             image, report = colorizer(pair, progress)
-            confidence = report.pop("confidence_map", None)
+            confidence = report.pop("confidence_map")
             if confidence_path:
                 write_image(confidence_path, upsample_confidence(confidence, pair.mono_y.shape), 8, (mono, color, output))
             write_image(output, image, pair.bit_depth, (mono, color), args.quality, pair.exif)

@@ -36,14 +36,3 @@ def ycbcr_to_rgb(ycbcr: np.ndarray, clip: bool = True) -> np.ndarray:
     rgb = np.stack([r, g, b], axis=-1).astype(np.float32)
     return np.clip(rgb, 0.0, 1.0) if clip else rgb
 
-
-def ycbcr_to_rgb_keeping_luma(ycbcr: np.ndarray) -> np.ndarray:
-    """(..., 3) Y, Cb, Cr -> RGB on [0, 1] whose luma is exactly Y: where the colour falls outside the RGB cube,
-    its chroma is scaled towards grey just enough to fit, instead of clipping channels (which changes the luma)."""
-    rgb = ycbcr_to_rgb(ycbcr, clip=False)
-    y = ycbcr[..., :1].astype(np.float32, copy=False)
-    delta = rgb - y  # zero luma: any fraction of it keeps Y
-    with np.errstate(divide="ignore", invalid="ignore"):
-        room = np.where(delta > 0, (1 - y) / delta, np.where(delta < 0, -y / delta, np.inf))
-    fraction = np.clip(room.min(axis=-1, keepdims=True), 0, 1)
-    return np.clip(y + fraction * delta, 0.0, 1.0)

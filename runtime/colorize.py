@@ -24,7 +24,7 @@ import cv2
 import numpy as np
 
 from .chroma import downscale
-from .color import rgb_to_ycbcr, ycbcr_to_rgb_keeping_luma
+from .color import rgb_to_ycbcr, ycbcr_to_rgb
 from .confidence import LOW, NETWORK, STEREO_CHECK, stereo_consistency
 from .errors import InputError
 from .guided import upsample_coefficients, upsample_rows
@@ -33,7 +33,8 @@ from .manifest import SHIPPED_MODELS, choose_model
 from .matching import sift_matches
 from .planner import plan_memory
 from .providers import choose_provider, default_model, session_providers
-from .rectify import MIN_MATCHES, RectificationReport, check_rectification, implausible_correction, rectify_color, vertical_baseline
+from .rectify import (MIN_MATCHES, RectificationReport, check_rectification, colour_to_mono, implausible_correction,
+                      rectify_color, seen_by_colour, vertical_baseline)
 from .scale import working_scale
 from .session import CONFIDENCE, TileModel
 from .tiling import run_tiled
@@ -120,8 +121,7 @@ class Colorizer:
 
     def __init__(self, *, baseline: str = "auto", rectify: bool = False, accept_unverified: bool = False,
                  provider: str = "auto", model: str | None = None, threads: int = 0,
-                 memory_budget_mb: int = DEFAULT_BUDGET_MB, confidence: bool = False,
-                 models_dir: Path = SHIPPED_MODELS):
+                 memory_budget_mb: int = DEFAULT_BUDGET_MB, models_dir: Path = SHIPPED_MODELS):
         if baseline not in BASELINES:
             raise InputError("baseline", f"must be one of {', '.join(BASELINES)}, not {baseline!r}")
         if isinstance(threads, bool) or not isinstance(threads, int) or not 0 <= threads <= cpu_count():
@@ -130,7 +130,7 @@ class Colorizer:
         if isinstance(memory_budget_mb, bool) or not isinstance(memory_budget_mb, int) or memory_budget_mb <= 0:
             raise InputError("memory_budget_mb", f"must be a positive number of MB, not {memory_budget_mb!r}")
         self.baseline, self.rectify, self.accept_unverified = baseline, rectify, accept_unverified
-        self.threads, self.memory_budget_mb, self.confidence = threads, memory_budget_mb, confidence
+        self.threads, self.memory_budget_mb = threads, memory_budget_mb
         self.provider = provider
         self.chosen_provider = choose_provider(provider)
         self.choice = choose_model(model or default_model(self.chosen_provider), models_dir)
@@ -142,7 +142,7 @@ class Colorizer:
         if memory_arena not in self._sessions:
             self._sessions.clear()
             tile_model = TileModel(self.choice.path, session_providers(self.chosen_provider), self.threads,
-                                   memory_arena, confidence=self.confidence)
+                                   memory_arena, confidence=True)
             used = tile_model.session.get_providers()[0]
             if self.provider != "auto" and used != session_providers(self.chosen_provider)[0]:
                 raise InputError("provider", f"{self.provider} could not run {self.choice.path.name} "
@@ -167,12 +167,13 @@ class Colorizer:
             clock = now
 
         choice = self.choice
-        memory = plan_memory(pair.mono_y.shape, pair.color_rgb.shape, choice.role, choice.manifest["tile"],
-                             choice.max_disparity, self.memory_budget_mb)
+        memory = plan_memory(pair.mono_y.shape, choice.role, choice.manifest["tile"], choice.max_disparity,
+                             self.memory_budget_mb, pair.color_rgb.shape)
         tile_model = self._session(memory.memory_arena)
         lap("checks")
 
-        mono_y, color_rgb, transposed, check, rectification = self._geometry(pair, warnings)
+        geometry = self._geometry(pair, warnings)
+        mono_y, color_rgb, transposed, check = geometry.mono_y, geometry.color_rgb, geometry.transposed, geometry.check
         lap("rectification")
 
         side = self.baseline if self.baseline != "auto" else (check.side if check.side in ("left", "right") else "left")
@@ -185,17 +186,24 @@ class Colorizer:
         scale = working_scale(measured_max, choice.max_disparity)
         # Scaled first and flipped after, so no full-resolution copy is made for the flip.
         small_mono, small_rgb = downscale(np.ascontiguousarray(mono_y), np.ascontiguousarray(color_rgb), scale)
-        del mono_y, color_rgb
+        reports, to_mono, color_shape = geometry.reports, geometry.to_mono, geometry.color_shape
+        del mono_y, color_rgb, geometry  # the full-resolution pair is not needed past this point
+        seen = None if to_mono is None else seen_by_colour(to_mono, color_shape, small_mono.shape, scale)
+        if seen is not None and not seen.all():
+            warnings.append(f"{1 - seen.mean():.0%} of the mono image lies outside the colour camera's view: "
+                            "its colours are continued from the edge of that view")
         if flip:
             small_mono, small_rgb = np.ascontiguousarray(small_mono[:, ::-1]), small_rgb[:, ::-1]
+            seen = None if seen is None else seen[:, ::-1]
         small_ref = rgb_to_ycbcr(small_rgb)
         grid = tile_model.grid(*small_mono.shape)
         small = run_tiled(tile_model, grid, small_mono, small_ref, progress)
-        confidence, source = None, None
         if CONFIDENCE in tile_model.outputs:
             confidence, source = small[..., 2], NETWORK
-        elif self.confidence:
+        else:
             confidence, source = stereo_consistency(small_mono, small_ref[..., 0], choice.max_disparity), STEREO_CHECK
+        if seen is not None:
+            confidence = confidence * seen
         # Back to the mono image's own orientation at the working scale, where it costs nothing.
         cbcr = _unorient(small[..., :2], flip, transposed)
         lap("colorize")
@@ -207,7 +215,7 @@ class Colorizer:
             "mono": pair.mono_name, "color": pair.color_name,
             "size": {"width": pair.mono_y.shape[1], "height": pair.mono_y.shape[0]}, "bit_depth": pair.bit_depth,
             "color_size": {"width": pair.color_rgb.shape[1], "height": pair.color_rgb.shape[0]},
-            "rectification": rectification,
+            "rectification": reports,
             "baseline_orientation": "vertical (portrait: transposed in and out)" if transposed else "horizontal",
             "camera_side": side, "flipped": flip,
             "disparity_max_px": _finite(measured_max), "chroma_scale": round(scale, 4),
@@ -221,22 +229,19 @@ class Colorizer:
             "timings_s": timings,
             "warnings": warnings,
         }
-        if confidence is not None:
-            confidence = _unorient(confidence, flip, transposed)
-            low = float((confidence < LOW).mean())
-            report["confidence"] = {"source": source, "low_share": round(low, 4), "low_below": LOW}
-            if low > LOW_CONFIDENCE_WARNING:
-                warnings.append(f"{low:.0%} of the image is low-confidence (the colour camera may not see it, or no "
-                                f"match was found there): its colours may be grey or smeared")
-            report["confidence_map"] = confidence
+        confidence = _unorient(confidence, flip, transposed)
+        low = float((confidence < LOW).mean())
+        report["confidence"] = {"source": source, "low_share": round(low, 4), "low_below": LOW}
+        if low > LOW_CONFIDENCE_WARNING:
+            warnings.append(f"{low:.0%} of the image is low-confidence (the colour camera may not see it, or no "
+                            f"match was found there): its colours may be grey or smeared")
+        report["confidence_map"] = confidence
         report["peak_rss_mb"] = round(peak_memory_mb(), 1)
         return out, report
 
-    def _geometry(self, pair: Pair, warnings: list[str]
-                  ) -> tuple[np.ndarray, np.ndarray, bool, RectificationReport, dict]:
-        """The pair in the network's row arrangement at the mono image's size: (mono Y, colour RGB, transposed,
-        the final check, every check as reported). Refuses, unless accept_unverified, a pair it cannot verify
-        or correct."""
+    def _geometry(self, pair: Pair, warnings: list[str]) -> Geometry:
+        """The pair in the network's row arrangement at the mono image's size. Refuses, unless accept_unverified,
+        a pair it cannot verify or correct."""
         mono_y, color_rgb = pair.mono_y, pair.color_rgb
         matches = sift_matches(mono_y, color_rgb)
         transposed = vertical_baseline(matches, mono_y.shape, color_rgb.shape)
@@ -256,7 +261,7 @@ class Colorizer:
                             "disparities within the model's range")
             if resized:
                 color_rgb = cv2.resize(np.ascontiguousarray(color_rgb), mono_y.shape[::-1], interpolation=cv2.INTER_AREA)
-            return mono_y, color_rgb, transposed, check, reports
+            return Geometry(mono_y, color_rgb, transposed, check, reports)
         if not check.rectified and not resized and not self.rectify:
             problem = implausible_correction(check, mono_y.shape, color_rgb.shape)
             raise InputError(pair.color_name, f"the pair is not rectified: vertical error {check.vertical_error:.1f} px "
@@ -265,7 +270,9 @@ class Colorizer:
                              + ("rerun with rectify=True to correct it" if problem is None else
                                 f"the colour image {problem}, which rectify=True does not correct"
                                 + (" (is one image upside down or turned?)" if abs(check.rotation_deg) > 45 else "")))
+        to_mono = None
         if not check.rectified or resized:
+            to_mono, color_shape = colour_to_mono(check, mono_y.shape, color_rgb.shape), color_rgb.shape
             color_rgb, check = rectify_color(color_rgb, mono_y, check, source=pair.color_name, max_disparity=d)
             reports["after"] = _rounded(check)
             what = f"resized from {pair.color_rgb.shape[1]}x{pair.color_rgb.shape[0]} and " if resized else ""
@@ -276,7 +283,20 @@ class Colorizer:
                                                   f"{check.vertical_error:.1f} px, limit {check.limit_px:.1f} px at this "
                                                   "pair's working scale; the cameras may not be a fixed dual camera, or "
                                                   "the scene moved between the shots (accept_unverified=True colours it anyway)")
-        return mono_y, color_rgb, transposed, check, reports
+        return Geometry(mono_y, color_rgb, transposed, check, reports, to_mono, color_shape if to_mono is not None else None)
+
+
+@dataclass(frozen=True)
+class Geometry:
+    """A pair in the network's row arrangement, at the mono image's size, and how it got there."""
+
+    mono_y: np.ndarray
+    color_rgb: np.ndarray
+    transposed: bool  # a portrait shot, turned into rows
+    check: RectificationReport  # the last check: of the corrected pair where it was corrected
+    reports: dict  # every check, as the report gives it
+    to_mono: np.ndarray | None = None  # the correction applied to the colour image (rectify.colour_to_mono)
+    color_shape: tuple[int, ...] | None = None  # the colour image's shape before that correction
 
 
 def _unorient(image: np.ndarray, flip: bool, transposed: bool) -> np.ndarray:
@@ -289,8 +309,9 @@ def _unorient(image: np.ndarray, flip: bool, transposed: bool) -> np.ndarray:
 def merge(mono_y: np.ndarray, cbcr_low: np.ndarray, bit_depth: int) -> np.ndarray:
     """Y = the mono image, Cb/Cr guided-upsampled from the working scale, strip by strip -> RGB samples.
 
-    Colours outside the RGB cube are desaturated, not clipped, so the luma of the result is the mono
-    image to within the rounding of the output samples.
+    Colours outside the RGB cube are clipped to it, so there (1.1 % of the sample pair's pixels, by up to 28
+    levels) the luma of the result departs from the mono image; everywhere else it is the mono image to within
+    the rounding of the output samples.
     """
     height, width = mono_y.shape
     peak = (1 << bit_depth) - 1
@@ -300,7 +321,7 @@ def merge(mono_y: np.ndarray, cbcr_low: np.ndarray, bit_depth: int) -> np.ndarra
         bottom = min(top + STRIP_ROWS, height)
         cbcr = cbcr_low[top:bottom] if coefficients is None else upsample_rows(mono_y, coefficients, top, bottom)
         ycbcr = np.concatenate([mono_y[top:bottom, :, None], np.clip(cbcr, 0, 1)], axis=2)
-        out[top:bottom] = np.rint(ycbcr_to_rgb_keeping_luma(ycbcr) * peak)
+        out[top:bottom] = np.rint(ycbcr_to_rgb(ycbcr) * peak)
     return out
 
 
@@ -312,17 +333,15 @@ def upsample_confidence(confidence_low: np.ndarray, shape: tuple[int, int]) -> n
 
 def colorize(mono: str | Path | np.ndarray, color: str | Path | np.ndarray, *, baseline: str = "auto",
              rectify: bool = False, accept_unverified: bool = False, provider: str = "auto", model: str | None = None,
-             threads: int = 0, memory_budget_mb: int = DEFAULT_BUDGET_MB, confidence: bool = False,
-             models_dir: Path = SHIPPED_MODELS,
+             threads: int = 0, memory_budget_mb: int = DEFAULT_BUDGET_MB, models_dir: Path = SHIPPED_MODELS,
              progress: Callable[[int, int], None] | None = None) -> tuple[np.ndarray, dict]:
     """Colour the mono camera's image with the colours of the colour camera's image (one pair).
 
     `mono`, `color`: paths, or arrays as `_load` takes them (RGB order, not OpenCV's BGR). Returns the RGB image
-    (uint8, or uint16 if the mono input was 16-bit) and a report; with `confidence`, report["confidence_map"]
-    is the per-pixel confidence at the working scale (`upsample_confidence` brings it to full size). Save the
+    (uint8, or uint16 if the mono input was 16-bit) and a report; report["confidence_map"] is the per-pixel
+    confidence at the working scale (`upsample_confidence` brings it to the mono image's size). Save the
     image with `imageio.write_image(path, image, report["bit_depth"])`. Bad input raises InputError.
     """
     colorizer = Colorizer(baseline=baseline, rectify=rectify, accept_unverified=accept_unverified, provider=provider,
-                          model=model, threads=threads, memory_budget_mb=memory_budget_mb, confidence=confidence,
-                          models_dir=models_dir)
+                          model=model, threads=threads, memory_budget_mb=memory_budget_mb, models_dir=models_dir)
     return colorizer(load_pair(mono, color), progress)

@@ -217,10 +217,25 @@ def rectify_color(
     if problem:
         raise InputError(source, problem)
     height, width = mono_y.shape[:2]
-    a, b, c = report.row_fit
-    (mx, my), (cx, cy) = centre(mono_y.shape), centre(color_rgb.shape)
-    # Colour (x, y) -> mono frame: the fitted row, and the column rotated and scaled alike, about the centres.
-    to_mono = np.array([[b, -a, mx - b * cx + a * cy], [a, b, my + c - a * cx - b * cy]])
-    corrected = cv2.warpAffine(np.ascontiguousarray(color_rgb), to_mono, (width, height), flags=cv2.INTER_LINEAR,
-                               borderMode=cv2.BORDER_REPLICATE)
+    corrected = cv2.warpAffine(np.ascontiguousarray(color_rgb), colour_to_mono(report, mono_y.shape, color_rgb.shape),
+                               (width, height), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
     return corrected, check_rectification(mono_y, corrected, max_disparity=max_disparity)
+
+
+def colour_to_mono(report: RectificationReport, mono_shape: tuple[int, ...], color_shape: tuple[int, ...]) -> np.ndarray:
+    """The 2x3 affine map of colour (x, y) into the mono frame: the fitted row, and the column rotated and
+    scaled alike, about the image centres."""
+    a, b, c = report.row_fit
+    (mx, my), (cx, cy) = centre(mono_shape), centre(color_shape)
+    return np.array([[b, -a, mx - b * cx + a * cy], [a, b, my + c - a * cx - b * cy]])
+
+
+def seen_by_colour(to_mono: np.ndarray, color_shape: tuple[int, ...], shape: tuple[int, int], scale: float) -> np.ndarray:
+    """(h, w) bool at `scale` of the mono frame: True where the colour camera's image covers the pixel, i.e. where
+    the corrected colour image holds real pixels and not the border replicated past the edge of its view."""
+    to_colour = cv2.invertAffineTransform(to_mono)
+    ys, xs = np.mgrid[0 : shape[0], 0 : shape[1]].astype(np.float32)
+    xs, ys = (xs + 0.5) / scale - 0.5, (ys + 0.5) / scale - 0.5  # pixel centres at full resolution
+    x = to_colour[0, 0] * xs + to_colour[0, 1] * ys + to_colour[0, 2]
+    y = to_colour[1, 0] * xs + to_colour[1, 1] * ys + to_colour[1, 2]
+    return (x >= -0.5) & (x <= color_shape[1] - 0.5) & (y >= -0.5) & (y <= color_shape[0] - 0.5)

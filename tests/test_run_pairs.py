@@ -66,6 +66,20 @@ def test_a_colour_camera_of_lower_resolution_is_brought_to_the_mono_geometry(ima
     assert colour_difference(out, reference[2]) < 2.0  # the same colours as from the full-resolution colour image
 
 
+def test_a_narrower_colour_view_is_named_and_counts_as_low_confidence(images, reference, tmp_path):
+    h, w = images[1].shape[:2]
+    narrow = cv2.resize(images[1][h // 10 : h - h // 10, w // 10 : w - w // 10], None, fx=1.1, fy=1.1,
+                        interpolation=cv2.INTER_AREA)  # the middle 80 % of the view, at 1.1x the resolution
+    cv2.imwrite(str(tmp_path / "c.png"), narrow)
+    code, report, err = run_cli(str(reference[0]), str(tmp_path / "c.png"), "-o", str(tmp_path / "o.png"),
+                                "--save-confidence", str(tmp_path / "conf.png"))
+    assert code == 0, err
+    assert any("36% of the mono image lies outside the colour camera's view" in line for line in err)
+    confidence = cv2.imread(str(tmp_path / "conf.png"), cv2.IMREAD_UNCHANGED)
+    assert confidence[:, :30].max() == 0 and confidence[:20].max() == 0  # outside the colour camera's view
+    assert report["confidence"]["low_share"] >= 0.36
+
+
 def test_a_portrait_shot_is_turned_into_the_network_arrangement_and_back(images, reference, tmp_path):
     cv2.imwrite(str(tmp_path / "m.png"), np.rot90(images[0]).copy())
     cv2.imwrite(str(tmp_path / "c.png"), np.rot90(images[1]).copy())
@@ -126,8 +140,8 @@ def test_batch_colours_every_pair_keeps_going_past_a_bad_one_and_exits_2(images,
     process = subprocess.run([sys.executable, "-m", "dualcam.runtime.cli", "--pairs", str(pairs), "-o", str(out), "-q"],
                              capture_output=True, text=True)
     assert process.returncode == 2
-    assert process.stderr.strip().splitlines() == [f"dualcam-run: {pairs / 'bad_color.png'}: is not a PNG, JPEG, "
-                                                   "TIFF, WebP or HEIC/HEIF image"]
+    errors = [line for line in process.stderr.strip().splitlines() if not line.startswith("dualcam-run: warning: ")]
+    assert errors == [f"dualcam-run: {pairs / 'bad_color.png'}: is not a PNG, JPEG, TIFF, WebP or HEIC/HEIF image"]
     assert sorted(line.split(":")[0] for line in process.stdout.strip().splitlines()) == [
         str(out / "a.color.png"), str(out / "b.color.png")]
     assert sorted(p.name for p in out.iterdir()) == ["a.color.png", "b.color.png"]
@@ -137,11 +151,14 @@ def test_batch_colours_every_pair_keeps_going_past_a_bad_one_and_exits_2(images,
     assert cv2.imread(str(out / "listed.webp")).shape == (256, 400, 3)
 
 
-def test_output_luma_is_the_mono_image_to_within_rounding(reference):
+def test_output_luma_is_the_mono_image_except_where_colours_are_clipped(reference):
     rgb = reference[2][..., ::-1].astype(np.float32) / 255
     mono = cv2.imread(str(reference[0]), cv2.IMREAD_GRAYSCALE).astype(np.float32) / 255
-    # each sample is rounded by at most half a level; the luma weights sum to 1
-    assert np.abs(rgb_to_luma(rgb) - mono).max() <= 0.5 / 255 + 1e-6
+    clipped = ((reference[2] == 0) | (reference[2] == 255)).any(axis=2)
+    error = np.abs(rgb_to_luma(rgb) - mono)
+    # each sample is rounded by at most half a level, and the luma weights sum to 1
+    assert error[~clipped].max() <= 0.5 / 255 + 1e-6
+    assert (error > 0.5 / 255 + 1e-6).mean() < 0.05  # the README's "a few per cent" (3.4 % measured on this crop)
 
 
 def test_api_options_are_checked_by_their_own_names(reference):
@@ -169,11 +186,13 @@ def test_input_exif_is_kept_upright_in_the_output(images, tmp_path):
 def test_ctrl_c_exits_130_with_one_line_and_no_file(tmp_path):
     process = subprocess.Popen([sys.executable, "-m", "dualcam.runtime.cli", str(SAMPLES / "motorcycle_mono.png"),
                                 str(SAMPLES / "motorcycle_color.png"), "-o", str(tmp_path / "o.png"), "--model", "fp32"],
-                               stderr=subprocess.PIPE, text=True)
+                               stderr=subprocess.PIPE, text=True,
+                               # a shell's background job inherits SIGINT ignored: give the child the default
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     while "tile" not in (line := process.stderr.readline()):  # wait until the network is running
         assert line, "dualcam-run ended before its first tile"
     process.send_signal(signal.SIGINT)
-    rest = process.stderr.read().strip().splitlines()
+    rest = [line for line in process.stderr.read().strip().splitlines() if not line.startswith("dualcam-run: tile ")]
     assert process.wait() == 130
     assert rest == ["dualcam-run: interrupted; no partial output was left"]
     assert sorted(p.name for p in tmp_path.iterdir()) == []
