@@ -101,13 +101,17 @@ def upsample_rows(guide_full: np.ndarray, coefficients: np.ndarray, top: int, bo
     if (top, bottom) == (0, h_full):  # one strip: the image, exactly as cv2.resize computes it
         up = cv2.resize(coefficients, (w_full, h_full), interpolation=cv2.INTER_LINEAR).reshape(h_full, w_full, 2 * c + 1)
     else:
-        source = np.clip((np.arange(top, bottom) + 0.5) * (h / h_full) - 0.5, 0, h - 1)
+        # Source rows and weights computed as cv2.resize does (float32 position, clamped at the edges).
+        source = ((np.arange(top, bottom) + 0.5) * (h / h_full) - 0.5).astype(np.float32)
         upper = np.floor(source).astype(np.int64)
+        frac = source - upper.astype(np.float32)
+        frac[upper < 0], frac[upper >= h - 1] = 0, 0
+        upper = np.clip(upper, 0, h - 1)
         lower = np.minimum(upper + 1, h - 1)
         first, last = int(upper[0]), int(lower[-1]) + 1
         wide = cv2.resize(np.ascontiguousarray(coefficients[first:last]), (w_full, last - first),
                           interpolation=cv2.INTER_LINEAR).reshape(last - first, w_full, 2 * c + 1)
-        frac = (source - upper).astype(np.float32)[:, None, None]
-        up = wide[upper - first] * (1 - frac) + wide[lower - first] * frac
+        frac = frac[:, None, None]
+        up = wide[upper - first] * (np.float32(1) - frac) + wide[lower - first] * frac
     guide = guide_full[top:bottom].astype(np.float32, copy=False)
     return up[..., c : 2 * c] + up[..., :c] * (guide - up[..., 2 * c])[..., None]
