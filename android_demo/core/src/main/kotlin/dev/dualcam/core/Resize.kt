@@ -6,8 +6,8 @@ import kotlin.math.min
 
 /**
  * The three OpenCV filters the runtime's chroma path uses on float32 images, written out so the phone needs no
- * OpenCV: cv2.resize with INTER_AREA (downscaling) and INTER_LINEAR, and a normalised box filter with the
- * reflect-101 border. Each follows OpenCV's own arithmetic (its weight tables and accumulation order), so the
+ * OpenCV: cv2.resize with INTER_AREA (downscaling) and INTER_LINEAR (along rows), and a normalised box filter
+ * with the reflect-101 border. Each follows OpenCV's own arithmetic (its weight tables and accumulation order), so the
  * results agree with the runtime to float rounding.
  */
 object Resize {
@@ -61,7 +61,7 @@ object Resize {
     /** Source index and the two tap weights of each destination sample of OpenCV's bilinear resize. */
     private class Taps(val index: IntArray, val near: FloatArray, val far: FloatArray)
 
-    private fun linearTaps(sourceSize: Int, destSize: Int, clampFraction: Boolean): Taps {
+    private fun linearTaps(sourceSize: Int, destSize: Int): Taps {
         val scale = 1.0 / (destSize.toDouble() / sourceSize)
         val index = IntArray(destSize)
         val near = FloatArray(destSize)
@@ -70,11 +70,11 @@ object Resize {
             var f = ((d + 0.5) * scale - 0.5).toFloat()
             var s = floor(f).toInt()
             f -= s
-            if (clampFraction && s < 0) {
+            if (s < 0) {
                 f = 0f
                 s = 0
             }
-            if (clampFraction && s >= sourceSize - 1) {
+            if (s >= sourceSize - 1) {
                 f = 0f
                 s = sourceSize - 1
             }
@@ -85,30 +85,10 @@ object Resize {
         return Taps(index, near, far)
     }
 
-    /**
-     * cv2.resize(image, (width, height), interpolation=cv2.INTER_LINEAR): half-pixel centres, edges replicated.
-     * Columns clamp their fraction at the borders and rows clamp their source rows, as OpenCV does.
-     */
-    fun linear(image: FloatImage, height: Int, width: Int): FloatImage {
-        if (height == image.height && width == image.width) return FloatImage(height, width, image.channels, image.data.copyOf())
-        val cn = image.channels
-        val rows = linearRows(image, width)
-        val ys = linearTaps(image.height, height, clampFraction = false)
-        val out = FloatImage(height, width, cn)
-        for (y in 0 until height) {
-            val r0 = rows[ys.index[y].coerceIn(0, image.height - 1)]
-            val r1 = rows[(ys.index[y] + 1).coerceIn(0, image.height - 1)]
-            val b0 = ys.near[y]
-            val b1 = ys.far[y]
-            for (i in 0 until width * cn) out.data[y * width * cn + i] = r0[i] * b0 + r1[i] * b1
-        }
-        return out
-    }
-
-    /** Each row resized to `width` as cv2.resize's INTER_LINEAR does it (what it does when the height stays). */
+    /** Each row resized to `width` as cv2.resize's INTER_LINEAR does it (half-pixel centres, edges replicated). */
     fun linearRows(image: FloatImage, width: Int): Array<FloatArray> {
         val cn = image.channels
-        val xs = linearTaps(image.width, width, clampFraction = true)
+        val xs = linearTaps(image.width, width)
         return Array(image.height) { sy ->
             val base = sy * image.width * cn
             FloatArray(width * cn) { i ->
