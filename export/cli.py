@@ -1,11 +1,13 @@
 """dualcam-export: the trained network as the files a phone runs, with a manifest that says what each is.
 
     dualcam-export --int8                          # the shipped weights -> ./dualcam-models/
-    dualcam-export --int8 --ort --coreml --pairs ../shared/data/dev --out runtime/models
+    dualcam-export --int8 --ort --pairs PAIRS_DIR --out runtime/models
 
 Steps: fixed-tile wrapper -> ONNX (fp32, onnxsim) -> parity against torch on real tiles -> int8 QDQ ->
 the 2-D mobile graph and its usability report -> .ort -> CoreML -> manifest.json. With --pairs, the int8
-and fp32 models are also compared through the runtime's tiled path on those real pairs.
+and fp32 models are also compared through the runtime's tiled path on those real pairs. The fp32 and int8
+models use the matching implementation --implementation names (model/implementations.py; "fast" by
+default), the mobile model the "planar" one; the manifest records them and the command.
 """
 from __future__ import annotations
 
@@ -19,7 +21,6 @@ import time
 from importlib.metadata import version
 from pathlib import Path
 
-import numpy as np
 import onnx
 import onnxruntime as ort
 import torch
@@ -95,14 +96,21 @@ def load_network(args: argparse.Namespace) -> tuple[DualCamNet, dict]:
                               "step": state.get("step"), "training": state.get("training")}
 
 
+GRAPHS = {"reference": "3-D", "fast": "2-D, CPU layout", "planar": "2-D (NNAPI, CoreML EP)"}
+
+
 def export_all(args: argparse.Namespace, out: Path, log) -> dict:
     net, source = load_network(args)
     tile = TileShape.parse(args.tile, net.config.max_disparity, net.config.stride)
-    wrapper = TileColorizer(net, tile)
+    reference = TileColorizer(net, tile)
+    wrapper = TileColorizer(net, tile, args.implementation)
     files: dict[str, dict] = {}
     manifest = {
         "format_version": FORMAT_VERSION,
         "dualcam_version": version("dualcam"),
+        # How to make this export again; the pairs are named under measured.tiled_cpsnr, not by their path here.
+        "command": " ".join(["dualcam-export", *("PAIRS_DIR" if prev == "--pairs" else a
+                                                 for prev, a in zip([""] + args.argv, args.argv))]),
         "source": source,
         "config": net.config.to_dict(),
         "tile": {"height": tile.height, "width": tile.width, "reference_width": tile.reference_width,
@@ -131,15 +139,16 @@ def export_all(args: argparse.Namespace, out: Path, log) -> dict:
 
     step = log("ONNX fp32 (export, onnxsim)")
     fp32 = export_onnx(wrapper, tile, out / "dualcam_fp32.onnx")
-    add("fp32", fp32, format="onnx", precision="fp32", graph="3-D")
-    manifest["measured"]["fp32_vs_torch"] = agreement(wrapper, fp32, parity_tiles)
+    add("fp32", fp32, format="onnx", precision="fp32", graph=GRAPHS[args.implementation], implementation=args.implementation)
+    manifest["measured"]["fp32_vs_torch"] = agreement(reference, fp32, parity_tiles)
     step()
 
     if args.int8:
         step = log("int8 QDQ (calibrate, quantize)")
         calibration = sample_tiles(tile) + list(synthetic_tiles(tile, args.calibration_scenes, seed=1000))
         int8 = quantize_int8(fp32, out / "dualcam_int8.onnx", calibration, keep=args.keep_float)
-        add("int8", int8, format="onnx", precision="int8 QDQ (U8 activations, S8 per-channel weights)", graph="3-D")
+        add("int8", int8, format="onnx", precision="int8 QDQ (U8 activations, S8 per-channel weights)",
+            graph=GRAPHS[args.implementation], implementation=args.implementation)
         manifest["int8"] = {"keep_float": args.keep_float, "calibration": {
             "method": "min-max", "real_tiles": len(calibration) - args.calibration_scenes,
             "real_source": "the bundled sample pair (runtime/samples)", "synthetic_tiles": args.calibration_scenes},
@@ -149,16 +158,16 @@ def export_all(args: argparse.Namespace, out: Path, log) -> dict:
         step()
 
     if args.mobile:
-        from .mobile import MobileTileColorizer, conv_weight_ranks, mobile_usability
+        from .mobile import conv_weight_ranks, mobile_usability
 
         step = log("mobile graph (2-D only, usability report)")
-        mobile = export_onnx(MobileTileColorizer(net, tile), tile, out / "dualcam_mobile.onnx")
-        add("mobile", mobile, format="onnx", precision="fp32", graph="2-D (NNAPI, CoreML EP)")
+        mobile = export_onnx(TileColorizer(net, tile, "planar"), tile, out / "dualcam_mobile.onnx")
+        add("mobile", mobile, format="onnx", precision="fp32", graph=GRAPHS["planar"], implementation="planar")
         usability = mobile_usability(mobile, out / "mobile_usability.txt")
         add("usability_report", out / "mobile_usability.txt", format="text")
         manifest["mobile"] = {"usability": usability,
                               "max_conv_weight_rank": max(conv_weight_ranks(onnx.load(mobile)).values())}
-        manifest["measured"]["mobile_vs_torch"] = agreement(wrapper, mobile, parity_tiles)
+        manifest["measured"]["mobile_vs_torch"] = agreement(reference, mobile, parity_tiles)
         step()
 
     if args.ort:
@@ -177,7 +186,7 @@ def export_all(args: argparse.Namespace, out: Path, log) -> dict:
         step = log("CoreML ML Program (fp16, int8 weights)")
         manifest["tools"]["coremltools"] = version("coremltools")
         for role, int8_weights in (("coreml_fp16", False), ("coreml_int8_weights", True)):
-            package = export_coreml(wrapper, tile, out / f"dualcam_{role.removeprefix('coreml_')}.mlpackage",
+            package = export_coreml(reference, tile, out / f"dualcam_{role.removeprefix('coreml_')}.mlpackage",
                                     int8_weights=int8_weights)
             ops = dict(op_inventory(package).most_common())
             # A package is a folder; zipped, it is one file with one checksum.
@@ -201,6 +210,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     source.add_argument("--preset", help="an untrained network of this preset (to try the pipeline)")
     p.add_argument("--seed", type=int, default=0, help="initialisation of an untrained --preset")
     p.add_argument("--tile", default="256x512", help="fixed tile HxW of the exported models")
+    p.add_argument("--implementation", default="fast", choices=("fast", "reference"),
+                   help="matching implementation of the fp32 and int8 models (the mobile model is always 'planar')")
     p.add_argument("--int8", action="store_true", help="add the int8 QDQ model")
     p.add_argument("--ort", action="store_true", help="add .ort files of the int8 and mobile models")
     p.add_argument("--coreml", action="store_true", help="add CoreML packages (fp16, int8 weights)")
@@ -210,7 +221,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--calibration-scenes", type=int, default=8, help="synthetic calibration tiles")
     p.add_argument("--pairs", type=Path, help="real pairs (dev layout) to measure fp32 vs int8 quality on")
     p.add_argument("--out", type=Path, default=Path("dualcam-models"))
-    return p.parse_args(argv)
+    args = p.parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)
+    return args
 
 
 def main(argv: list[str] | None = None) -> int:

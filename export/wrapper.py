@@ -1,8 +1,8 @@
 """Export-only wrapper: the trained modules behind one fixed tile shape, with no Python branches.
 
 Phones' execution providers need static shapes, so the tile (height, width) is fixed at export time and
-the reference arrives already cut to width + d columns (the runtime's tiler does that). The wrapper
-reuses the trained modules of `DualCamNet`; nothing is retrained or copied.
+the reference arrives already cut to width + d columns (the runtime's tiler does that). The wrapper runs
+the network's own forward with the matching implementation chosen at export (model/implementations.py).
 """
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from dualcam.model.aggregate import weighted_average
+from dualcam.model.implementations import matching
 from dualcam.model.network import DualCamNet
 
 
@@ -60,13 +60,16 @@ class TileShape:
 class TileColorizer(nn.Module):
     """(mono Y, reference Y, reference Cb/Cr) of one tile -> Cb/Cr of the mono tile, all on [0, 1]."""
 
-    def __init__(self, net: DualCamNet, tile: TileShape):
+    def __init__(self, net: DualCamNet, tile: TileShape, implementation: str = "reference"):
         super().__init__()
         if tile.max_disparity != net.config.max_disparity:
             raise ValueError("tile and network disagree on the max disparity")
+        if tile.height % net.config.stride or tile.width % net.config.stride:
+            raise ValueError(f"tile {tile.height}x{tile.width} must be a multiple of {net.config.stride}")
         self.net = net.eval()
         self.tile = tile
+        self.implementation = implementation
+        self.matching = matching(self.net, implementation)
 
     def forward(self, mono_y: Tensor, ref_y: Tensor, ref_cbcr: Tensor) -> Tensor:
-        rough = weighted_average(self.net.weight_volume(mono_y, ref_y), ref_cbcr)
-        return self.net.refine(rough, mono_y) if self.net.config.color_residue else rough
+        return self.net(mono_y, ref_y, ref_cbcr, self.matching)

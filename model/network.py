@@ -1,6 +1,8 @@
 """The colorization network of Dong et al. (AAAI 2019), assembled from its parts."""
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
@@ -11,6 +13,10 @@ from .config import DualCamConfig
 from .cost_volume import concat_volume
 from .features import ResNet
 from .regulation import Hourglass3d
+
+# (mono features, reference features, reference Cb/Cr) -> C0: the cost volume, attention, regulation and
+# weighted average. DualCamNet.match is the reference; model/implementations.py holds the export rewrites.
+Matching = Callable[[Tensor, Tensor, Tensor], Tensor]
 
 
 class DualCamNet(nn.Module):
@@ -43,7 +49,11 @@ class DualCamNet(nn.Module):
 
     def weight_volume(self, mono_y: Tensor, ref_y: Tensor) -> Tensor:
         """(B, d, H, W) weights over candidates, computed once and shared by Cb and Cr."""
-        volume = concat_volume(self.features(mono_y), self.features(ref_y), self.config.max_disparity // 2)
+        return self.weights(self.features(mono_y), self.features(ref_y))
+
+    def weights(self, mono: Tensor, reference: Tensor) -> Tensor:
+        """Half-resolution features of both lumas -> (B, d, H, W) weights W."""
+        volume = concat_volume(mono, reference, self.config.max_disparity // 2)
         if self.attention is not None:
             volume = self.attention(volume)
         logits = self.regulation(volume)
@@ -51,22 +61,28 @@ class DualCamNet(nn.Module):
             return soft_argmax_weights(logits)
         return normalise(logits, self.config.weight_norm)
 
+    def match(self, mono: Tensor, reference: Tensor, ref_cbcr: Tensor) -> Tensor:
+        """The reference Matching: features of both lumas and the reference chroma -> C0 (Eq. 1)."""
+        return weighted_average(self.weights(mono, reference), ref_cbcr)
+
     def refine(self, rough: Tensor, mono_y: Tensor) -> Tensor:
         """Colour-residue joint learning (Eq. 2): C = C0 + ResNet4(ResNet2(C0), ResNet3(Y))."""
         batch, channels = rough.shape[:2]
         chroma = self.chroma_features(rough.flatten(0, 1).unsqueeze(1))  # Cb and Cr share the weights
-        luma = self.luma_features(mono_y).repeat_interleave(channels, dim=0)
+        luma = self.luma_features(mono_y)  # each image's Cb and Cr sit side by side in the batch
+        luma = torch.cat([luma] * channels) if batch == 1 else luma.repeat_interleave(channels, dim=0)  # 1: Concat
         residue = self.residue(torch.cat([chroma, luma], dim=1))
         return rough + residue.view(batch, channels, *rough.shape[-2:])
 
-    def forward(self, mono_y: Tensor, ref_y: Tensor, ref_cbcr: Tensor) -> Tensor:
+    def forward(self, mono_y: Tensor, ref_y: Tensor, ref_cbcr: Tensor, matching: Matching | None = None) -> Tensor:
+        """`matching` replaces `match` with an equal export rewrite (model/implementations.py)."""
         height, width = mono_y.shape[-2:]
         stride = self.config.stride
         if height % stride or width % stride:
             raise ValueError(f"input {height}x{width} must be a multiple of {stride}; pad it first")
         ref_y = self.pad_reference(ref_y, width)
         ref_cbcr = self.pad_reference(ref_cbcr, width)
-        rough = weighted_average(self.weight_volume(mono_y, ref_y), ref_cbcr)
+        rough = (self.match if matching is None else matching)(self.features(mono_y), self.features(ref_y), ref_cbcr)
         return self.refine(rough, mono_y) if self.config.color_residue else rough
 
     def num_params(self) -> int:
