@@ -1,0 +1,175 @@
+"""dualcam-bench: per-tile and whole-pipeline speed and memory on this machine, against its measured peaks.
+
+    dualcam-bench                                   # everything, results under benchmarks/results/
+    dualcam-bench --sizes 0.5 1 --budgets 1024 --no-reference --out /tmp/bench
+
+Each configuration runs in a fresh process (warm-up, then repeats; median, min and max; peak RSS from the
+OS). Per tile: torch eager fp32 and every model of the export folder (fp32, int8, .ort, mobile), plus the
+reference 3-D graphs exported on the fly for comparison. Whole pipeline: `dualcam-run` and `sgbm_gf` on
+upscaled real pairs at each size; the largest size again under each memory budget. Writes bench.json,
+bench.md and PNG plots.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "benchmarks" / "results"
+MODELS = ROOT / "runtime" / "models"
+
+
+def in_fresh_process(job: dict) -> dict:
+    """Run one measurement (see `one`) in a new interpreter and return its JSON result."""
+    out = subprocess.run([sys.executable, "-m", "dualcam.benchmarks.bench", "--one", json.dumps(job)],
+                         check=True, capture_output=True, text=True).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def one(job: dict) -> dict:
+    from . import pipeline, tile
+
+    kind = job.pop("kind")
+    if kind == "onnx":
+        return tile.measure_onnx(Path(job["path"]), job["warmup"], job["repeats"], job["threads"])
+    if kind == "torch":
+        return tile.measure_torch(**job)
+    if kind == "sgbm_gf":
+        return pipeline.measure_sgbm_gf(Path(job["mono"]), Path(job["color"]), job["max_disparity"], job["warmup"], job["repeats"])
+    raise ValueError(f"unknown job {kind!r}")
+
+
+def export_reference(models: Path, folder: Path, log) -> Path:
+    """The 3-D reference graphs (fp32, int8) of the same weights and tile, for the comparison."""
+    manifest = json.loads((models / "manifest.json").read_text())
+    source = manifest["source"]
+    from_weights = ["--checkpoint", str(ROOT / "model" / "weights" / source["checkpoint"])] if source.get("trained") \
+        else ["--preset", source["preset"], "--seed", str(source["seed"])]
+    tile = f"{manifest['tile']['height']}x{manifest['tile']['width']}"
+    log(f"exporting the reference 3-D graphs ({tile}) for comparison")
+    subprocess.run([sys.executable, "-m", "dualcam.export.cli", *from_weights, "--tile", tile, "--int8", "--no-mobile",
+                    "--implementation", "reference", "--out", str(folder)], check=True, capture_output=True, text=True)
+    return folder
+
+
+def tile_suite(args: argparse.Namespace, manifest: dict, work: Path, log) -> dict:
+    from .tile import tile_gflop
+
+    height, width = manifest["tile"]["height"], manifest["tile"]["width"]
+    gflop = tile_gflop(manifest["config"], height, width)
+    common = {"warmup": args.warmup, "repeats": args.repeats}
+    rows = {}
+    log("tile: torch eager fp32")
+    rows["torch_eager_fp32"] = {"graph": "reference 3-D (torch)", **in_fresh_process(
+        {"kind": "torch", "config": manifest["config"], "height": height, "width": width, **common})}
+    folders = [(args.models, "")]
+    if args.reference:
+        folders.append((export_reference(args.models, work / "reference", log), "reference_"))
+    for folder, prefix in folders:
+        files = json.loads((folder / "manifest.json").read_text())["files"]
+        for role, entry in files.items():
+            if entry.get("format") not in ("onnx", "ort"):
+                continue
+            log(f"tile: {prefix}{role}")
+            of = files.get(entry.get("of"), entry)
+            rows[prefix + role] = {"graph": of.get("graph"), "precision": of.get("precision"), "format": entry["format"],
+                                   **in_fresh_process({"kind": "onnx", "path": str(folder / entry["file"]),
+                                                       "threads": args.threads, **common})}
+    for row in rows.values():
+        row["gflops_effective"] = round(gflop / row["median_s"], 1)
+    return {"tile": f"{height}x{width}", "gflop_per_tile": round(gflop, 2), "rows": rows}
+
+
+def pipeline_suite(args: argparse.Namespace, manifest: dict, work: Path, log) -> dict:
+    from .pipeline import run_dualcam, source_pairs, write_pair
+
+    # by path, so that --models is what runs; int8 is dualcam-run's default on CPUs, fp32 a second setting
+    models = {role: str(args.models / manifest["files"][role]["file"]) for role in ("int8", "fp32") if role in manifest["files"]}
+    default = models.get("int8") or models["fp32"]
+    one_mp = min(args.sizes, key=lambda size: abs(size - 1))
+    rows, budgets = [], []
+    for name, (mono, color) in source_pairs(args.pairs).items():
+        for megapixels in args.sizes:
+            pair = write_pair(mono, color, megapixels, work / f"{name}_{megapixels}mp")
+            log(f"pipeline: {name} {megapixels} MP")
+            run = run_dualcam(*pair, args.budget, default)
+            height, width = cv2_shape(pair[0])
+            row = {"pair": name, "megapixels": round(height * width / 1e6, 2), "size": f"{width}x{height}", "dualcam_run": run}
+            if run["exit"] == 0 and run["disparity_max_px"]:
+                search = 16 * -(-int(run["disparity_max_px"]) // 16)
+                row["sgbm_gf"] = in_fresh_process({"kind": "sgbm_gf", "mono": str(pair[0]), "color": str(pair[1]),
+                                                   "max_disparity": search, "warmup": 0, "repeats": 1})
+                row["dualcam_over_sgbm_gf"] = round(run["seconds"] / row["sgbm_gf"]["median_s"], 2)
+            if megapixels == one_mp and "fp32" in models and models["fp32"] != default:
+                row["dualcam_run_fp32"] = run_dualcam(*pair, args.budget, models["fp32"])
+            rows.append(row)
+        largest = work / f"{name}_{max(args.sizes)}mp"
+        for budget in args.budgets:
+            log(f"pipeline: {name} {max(args.sizes)} MP, budget {budget} MB")
+            budgets.append({"pair": name, "megapixels": max(args.sizes),
+                            **run_dualcam(largest / "mono.png", largest / "color.png", budget, default)})
+    return {"default_budget_mb": args.budget, "rows": rows, "budgets": budgets}
+
+
+def cv2_shape(path: Path) -> tuple[int, int]:
+    import cv2
+
+    return cv2.imread(str(path), cv2.IMREAD_UNCHANGED).shape[:2]
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="dualcam-bench", description=__doc__.splitlines()[0])
+    p.add_argument("--models", type=Path, default=MODELS, help="a dualcam-export folder (default: the shipped models)")
+    p.add_argument("--pairs", type=Path, help="folders with left.png/right.png to upscale (default: the bundled sample)")
+    p.add_argument("--sizes", type=float, nargs="+", default=[0.5, 1, 3, 12], help="megapixels of the whole-pipeline pairs")
+    p.add_argument("--budgets", type=int, nargs="*", default=[512, 1024, 2048], help="MB, at the largest size")
+    p.add_argument("--budget", type=int, default=2048, help="MB for the runs at each size (dualcam-run's default)")
+    p.add_argument("--warmup", type=int, default=1)
+    p.add_argument("--repeats", type=int, default=5)
+    p.add_argument("--threads", type=int, default=0, help="onnxruntime intra-op threads (0: the runtime's default)")
+    p.add_argument("--no-reference", dest="reference", action="store_false", help="skip exporting the 3-D reference graphs")
+    p.add_argument("--no-pipeline", dest="pipeline", action="store_false", help="per-tile suite only")
+    p.add_argument("--out", type=Path, default=RESULTS, help="folder for bench.json, bench.md and the plots")
+    p.add_argument("--one", help=argparse.SUPPRESS)
+    return p.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    if args.one:
+        print(json.dumps(one(json.loads(args.one))))
+        return 0
+    from .machine import cpu_info, peaks
+    from .report import write_report
+
+    def log(message: str) -> None:
+        print(f"dualcam-bench: {message}", file=sys.stderr, flush=True)
+
+    manifest = json.loads((args.models / "manifest.json").read_text())
+    result = {"machine": cpu_info(), "command": " ".join(["dualcam-bench", *(argv if argv is not None else sys.argv[1:])]),
+              "settings": {"warmup": args.warmup, "repeats": args.repeats, "threads": args.threads}}
+    log("GEMM peaks")
+    result["peaks"] = peaks()
+    result["tiled_cpsnr"] = manifest.get("measured", {}).get("tiled_cpsnr")
+    args.out.mkdir(parents=True, exist_ok=True)
+
+    def save() -> None:  # after each suite, so a long run interrupted keeps what it measured
+        (args.out / "bench.json").write_text(json.dumps(result, indent=1) + "\n")
+        write_report(result, args.out)
+
+    with tempfile.TemporaryDirectory(prefix="dualcam-bench.") as tmp:
+        result["tile"] = tile_suite(args, manifest, Path(tmp), log)
+        save()
+        if args.pipeline:
+            result["pipeline"] = pipeline_suite(args, manifest, Path(tmp), log)
+            save()
+    print((args.out / "bench.md").read_text())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,83 @@
+"""One tile, one configuration, in this process: load, warm up, time the repeats, read the peak RSS.
+
+Run by `dualcam-bench` in a fresh process per configuration, so that each peak RSS is the configuration's
+own and nothing one configuration loaded (torch, a session's arena) slows or bloats the next.
+"""
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from dualcam.runtime.colorize import peak_memory_mb
+
+SAMPLES = Path(__file__).resolve().parent.parent / "runtime" / "samples"
+
+
+def timed(run: Callable[[], object], warmup: int, repeats: int) -> dict:
+    for _ in range(warmup):
+        run()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - start)
+    return {"median_s": statistics.median(times), "min_s": min(times), "max_s": max(times), "repeats": repeats}
+
+
+def sample_tile(height: int, width: int, max_disparity: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The top-left tile of the bundled sample pair: (h, w) mono, (h, w + d) reference Y and (h, w + d, 2) Cb/Cr."""
+    from dualcam.runtime.color import rgb_to_ycbcr
+    from dualcam.runtime.imageio import as_color, as_mono, read_image
+    from dualcam.runtime.tiling import TileGrid
+
+    mono = as_mono(read_image(SAMPLES / "motorcycle_mono.png"))
+    ref = rgb_to_ycbcr(as_color(read_image(SAMPLES / "motorcycle_color.png")))
+    grid = TileGrid(*mono.shape, height, width, max_disparity, overlap=0)
+    return next(grid.tiles(mono, ref))[2:]
+
+
+def measure_onnx(path: Path, warmup: int, repeats: int, threads: int) -> dict:
+    """An exported model through the runtime's own session settings (torch is never imported)."""
+    from dualcam.runtime.session import TileModel
+
+    start = time.perf_counter()
+    model = TileModel(path, threads=threads)
+    load = time.perf_counter() - start
+    tile = sample_tile(model.tile_height, model.tile_width, model.max_disparity)
+    return {**timed(lambda: model(*tile), warmup, repeats), "load_s": load, "peak_rss_mb": peak_memory_mb()}
+
+
+def measure_torch(config: dict, height: int, width: int, warmup: int, repeats: int) -> dict:
+    """Torch eager fp32, the reference network (random weights: the time does not depend on them)."""
+    import torch
+
+    from dualcam.model.config import DualCamConfig
+    from dualcam.model.network import DualCamNet
+
+    net = DualCamNet(DualCamConfig.from_dict(config)).eval()
+    mono, ref_y, ref_cbcr = sample_tile(height, width, net.config.max_disparity)
+    inputs = (torch.from_numpy(mono)[None, None], torch.from_numpy(ref_y)[None, None],
+              torch.from_numpy(np.ascontiguousarray(ref_cbcr.transpose(2, 0, 1)))[None])
+    with torch.no_grad():
+        result = timed(lambda: net(*inputs), warmup, repeats)
+    return {**result, "threads": torch.get_num_threads(), "peak_rss_mb": peak_memory_mb()}
+
+
+def tile_gflop(config: dict, height: int, width: int) -> float:
+    """FLOP of one tile (2 per multiply-add) of the reference network, as torch's counter sees it."""
+    import torch
+    from torch.utils.flop_counter import FlopCounterMode
+
+    from dualcam.model.config import DualCamConfig
+    from dualcam.model.network import DualCamNet
+
+    net = DualCamNet(DualCamConfig.from_dict(config)).eval()
+    d = net.config.max_disparity
+    inputs = (torch.rand(1, 1, height, width), torch.rand(1, 1, height, width + d), torch.rand(1, 2, height, width + d))
+    with torch.no_grad(), FlopCounterMode(display=False) as counter:
+        net(*inputs)
+    return counter.get_total_flops() / 1e9

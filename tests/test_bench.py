@@ -1,0 +1,27 @@
+"""dualcam-bench end to end on a tiny export and a small pair: every suite runs and writes its results."""
+from __future__ import annotations
+
+import json
+
+from dualcam.benchmarks.bench import main as bench
+from dualcam.export.cli import main as export
+
+
+def test_bench_measures_a_tiny_export_and_writes_json_markdown_and_plots(tmp_path):
+    models, out = tmp_path / "models", tmp_path / "results"
+    assert export(["--preset", "tiny", "--tile", "32x64", "--int8", "--calibration-scenes", "1", "--out", str(models)]) == 0
+    assert bench(["--models", str(models), "--sizes", "0.1", "--budgets", "512", "--warmup", "0", "--repeats", "2",
+                  "--no-reference", "--out", str(out)]) == 0
+    result = json.loads((out / "bench.json").read_text())
+    assert result["machine"]["cores"] >= 1 and result["machine"]["onnxruntime"]
+    assert result["peaks"]["fp32_gemm_gflops"] > 0 and result["peaks"]["int8_gemm_gops"] > 0
+    rows = result["tile"]["rows"]
+    assert {"torch_eager_fp32", "fp32", "int8", "mobile"} <= set(rows)
+    for row in rows.values():
+        assert row["repeats"] == 2 and row["min_s"] <= row["median_s"] <= row["max_s"] and row["peak_rss_mb"] > 0
+    (size,) = result["pipeline"]["rows"]
+    assert size["dualcam_run"]["exit"] == 0, size["dualcam_run"]
+    assert set(size["dualcam_run"]["stages_s"]) >= {"read", "colorize"} and size["sgbm_gf"]["median_s"] > 0
+    assert result["pipeline"]["budgets"][0]["budget_mb"] == 512
+    assert "| int8 |" in (out / "bench.md").read_text()
+    assert (out / "bench_tile.png").stat().st_size > 0 and (out / "bench_pipeline.png").stat().st_size > 0
