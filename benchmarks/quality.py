@@ -1,6 +1,7 @@
 """Quality of a checkpoint against the classical baselines: both setups, both layouts, one run.
 
-    python benchmarks/quality.py PAIRS_DIR [--checkpoint PATH] [--cameras plain consumer] [--out ...json]
+    python benchmarks/quality.py PAIRS_DIR [--runtime int8|fp32|torch] [--models DIR | --checkpoint PATH]
+                                 [--cameras plain consumer] [--out ...json]
 
 Writes the raw reports (dualcam-eval's JSON schema, one per camera, setup and layout) and prints the
 markdown tables that go into the model card. "consumer" records the colour view with a fixed small-sensor
@@ -15,34 +16,50 @@ import os
 from pathlib import Path
 
 from dualcam.model.checkpoint import load_model
-from dualcam.model.evaluate import BASELINES, LAYOUTS, evaluate_method, list_pairs, network_method
+from dualcam.model.evaluate import BASELINES, LAYOUTS, evaluate_method, list_pairs, network_method, runtime_method
 from dualcam.model.simulate import CONSUMER_CAMERA
 
 
 def markdown(report: dict) -> str:
-    names = list(next(iter(report["methods"].values()))["pairs"])
+    names = sorted({n for r in report["methods"].values() for n in (*r["pairs"], *r.get("failed", {}))})
     lines = [f"{report['camera'].capitalize()} camera, Setup {report['setup']}, {report['layout']} layout — "
              "CPSNR dB per pair; mean CPSNR, RGB PSNR, SSIM, s/pair",
              "", "| method | " + " | ".join(names) + " | CPSNR | RGB PSNR | SSIM | s |",
              "|---|" + "---:|" * (len(names) + 4)]
     for method, r in report["methods"].items():
         m = r["mean"]
-        cells = " | ".join(f"{r['pairs'][n]['cpsnr']:.2f}" for n in names)
+        cells = " | ".join(f"{r['pairs'][n]['cpsnr']:.2f}" if n in r["pairs"] else "refused" for n in names)
         lines.append(f"| {method} | {cells} | **{m['cpsnr']:.2f}** | {m['rgb_psnr']:.2f} | {m['ssim']:.4f} | {m['seconds']:.2f} |")
     return "\n".join(lines)
+
+
+def cpu_model() -> str:
+    """The CPU's marketing name (it changes between this project's machines), else the architecture."""
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
 
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("pairs_dir", type=Path)
-    p.add_argument("--checkpoint", type=Path, default=None)
+    p.add_argument("--runtime", choices=("int8", "fp32", "mobile", "torch"), default="int8",
+                   help="as dualcam-eval: an exported model through the runtime, or torch on a checkpoint")
+    p.add_argument("--models", type=Path, default=None, help="export folder; default: the shipped models")
+    p.add_argument("--checkpoint", type=Path, default=None, help="with --runtime torch")
     p.add_argument("--cameras", nargs="+", choices=("plain", "consumer"), default=["plain", "consumer"])
     p.add_argument("--layouts", nargs="+", choices=LAYOUTS, default=list(LAYOUTS))
     p.add_argument("--no-baselines", action="store_true", help="only the network (its numbers alone)")
     p.add_argument("--out", type=Path, default=Path(__file__).parent / "results" / "quality.json")
     args = p.parse_args()
     pairs = list_pairs(args.pairs_dir)
-    methods = {"dualcam": network_method(load_model(args.checkpoint))} | ({} if args.no_baselines else BASELINES)
+    network = (network_method(load_model(args.checkpoint)) if args.runtime == "torch"
+               else runtime_method(args.runtime, args.models))
+    methods = {"dualcam": network} | ({} if args.no_baselines else BASELINES)
     reports = []
     for camera in args.cameras:
         for setup in (1, 2):
@@ -53,8 +70,9 @@ def main() -> None:
                                       for name, m in methods.items()}}
                 reports.append(report)
                 print(markdown(report) + "\n", flush=True)
-    machine = f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores"
-    args.out.write_text(json.dumps({"checkpoint": str(args.checkpoint or "shipped mobile.pt"),
+    machine = f"{cpu_model()}, {os.cpu_count()} cores"
+    source = str(args.checkpoint or "shipped mobile.pt") if args.runtime == "torch" else str(args.models or "shipped models")
+    args.out.write_text(json.dumps({"runtime": args.runtime, "source": source,
                                     "machine": machine, "reports": reports}, indent=1) + "\n")
 
 
