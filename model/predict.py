@@ -11,6 +11,7 @@ import numpy as np
 import torch
 
 from dualcam.runtime.chroma import Chroma, predict_chroma
+from dualcam.runtime.matching import estimate_disparity_range
 
 from .dataset import to_tensor
 from .network import DualCamNet
@@ -61,7 +62,8 @@ def predict(model: DualCamNet, mono_y: np.ndarray, color_rgb: np.ndarray, budget
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Colorize one mono/colour pair with the torch model (the colour camera on the left)."""
+    """Colorize one mono/colour pair with the torch model; the colour camera's side is measured as the
+    runtime measures it, and a pair with the colour camera on the right is flipped in and out."""
     import argparse
     import sys
 
@@ -85,10 +87,19 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as error:
         print(f"dualcam: {error}", file=sys.stderr)
         return 2
+    measured = estimate_disparity_range(mono_y, rgb_to_luma(color))
+    flip = measured is not None and measured[1] <= 0  # content further left in the colour image: it is the right camera
+    if flip:
+        mono_y, color = np.ascontiguousarray(mono_y[:, ::-1]), np.ascontiguousarray(color[:, ::-1])
     result = predict(load_model(args.checkpoint), mono_y, color)
-    rgb = ycbcr_to_rgb(np.dstack([mono_y, result.cbcr]))
+    cbcr = result.cbcr
+    if flip:
+        mono_y, cbcr = mono_y[:, ::-1], cbcr[:, ::-1]
+    rgb = ycbcr_to_rgb(np.dstack([mono_y, cbcr]))
     cv2.imwrite(args.output, cv2.cvtColor(np.round(rgb * 255).astype(np.uint8), cv2.COLOR_RGB2BGR))
-    print(f"{args.output}: chroma scale {result.scale:g}, disparity range {result.disparity_range}")
+    side = "unknown (too few matches: assumed left)" if measured is None else "right" if flip else "left"
+    print(f"{args.output}: colour camera {side}, chroma scale {result.scale:g}, "
+          f"disparity range {result.disparity_range} (in the network's arrangement)")
     return 0
 
 

@@ -30,7 +30,7 @@ line, "mono color [output]" (paths relative to the list; # starts a comment). Th
 
 # API parameter names in InputError lines -> the options a user of this command types.
 FLAGS = {"threads": "--threads", "memory_budget_mb": "--memory-budget", "provider": "--provider",
-         "baseline": "--baseline", "quality": "--quality"}
+         "baseline": "--baseline", "quality": "--quality", "max_chroma_scale": "--max-chroma-scale"}
 ADVICE = {"rectify=True": "--rectify", "accept_unverified=True": "--accept-unverified"}
 INPUT_TYPES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".webp", ".heic", ".heif")
 
@@ -61,6 +61,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                                                  "manifest.json (default: int8 on CPUs, mobile on NNAPI/CoreML)")
     p.add_argument("--memory-budget", type=int, default=None, metavar="MB",
                    help="peak memory to stay under (default 2048); refused at once if the pair cannot fit")
+    p.add_argument("--max-chroma-scale", type=float, default=1.0, metavar="S",
+                   help="predict colour at most at this fraction of the mono resolution (0.125-1, default 1): lower "
+                        "averages more of the colour camera's noise and runs faster; the detail comes from the mono image")
     p.add_argument("--json", action="store_true", help="print each report as one JSON object a line")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress")
     p.add_argument("--version", action="version", version=f"dualcam {version('dualcam')}")
@@ -108,7 +111,8 @@ def run(args: argparse.Namespace) -> int:
                 check_output(confidence, 8)
         colorizer = Colorizer(baseline=args.baseline, rectify=args.rectify, accept_unverified=args.accept_unverified,
                               provider=args.provider, model=args.model, threads=args.threads,
-                              memory_budget_mb=args.memory_budget or DEFAULT_BUDGET_MB)
+                              memory_budget_mb=args.memory_budget or DEFAULT_BUDGET_MB,
+                              max_chroma_scale=args.max_chroma_scale)
     except InputError as error:
         print(error_line(error), file=sys.stderr)
         return 2

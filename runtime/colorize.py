@@ -35,7 +35,7 @@ from .planner import plan_memory
 from .providers import choose_provider, default_model, session_providers
 from .rectify import (MIN_MATCHES, RectificationReport, check_rectification, colour_to_mono, implausible_correction,
                       rectify_color, seen_by_colour, vertical_baseline)
-from .scale import working_scale
+from .scale import MIN_SCALE, working_scale
 from .session import CONFIDENCE, TileModel
 from .tiling import run_tiled
 
@@ -121,7 +121,8 @@ class Colorizer:
 
     def __init__(self, *, baseline: str = "auto", rectify: bool = False, accept_unverified: bool = False,
                  provider: str = "auto", model: str | None = None, threads: int = 0,
-                 memory_budget_mb: int = DEFAULT_BUDGET_MB, models_dir: Path = SHIPPED_MODELS):
+                 memory_budget_mb: int = DEFAULT_BUDGET_MB, max_chroma_scale: float = 1.0,
+                 models_dir: Path = SHIPPED_MODELS):
         if baseline not in BASELINES:
             raise InputError("baseline", f"must be one of {', '.join(BASELINES)}, not {baseline!r}")
         if isinstance(threads, bool) or not isinstance(threads, int) or not 0 <= threads <= cpu_count():
@@ -129,8 +130,12 @@ class Colorizer:
                                         f"process may use; not {threads!r}")
         if isinstance(memory_budget_mb, bool) or not isinstance(memory_budget_mb, int) or memory_budget_mb <= 0:
             raise InputError("memory_budget_mb", f"must be a positive number of MB, not {memory_budget_mb!r}")
+        if isinstance(max_chroma_scale, bool) or not isinstance(max_chroma_scale, (int, float)) or not (
+                MIN_SCALE <= max_chroma_scale <= 1):
+            raise InputError("max_chroma_scale", f"must be a fraction of the mono resolution from {MIN_SCALE} to 1, "
+                                                 f"not {max_chroma_scale!r}")
         self.baseline, self.rectify, self.accept_unverified = baseline, rectify, accept_unverified
-        self.threads, self.memory_budget_mb = threads, memory_budget_mb
+        self.threads, self.memory_budget_mb, self.max_chroma_scale = threads, memory_budget_mb, float(max_chroma_scale)
         self.provider = provider
         self.chosen_provider = choose_provider(provider)
         self.choice = choose_model(model or default_model(self.chosen_provider), models_dir)
@@ -183,7 +188,7 @@ class Colorizer:
             warnings.append(f"baseline {self.baseline}, but the matches put the colour camera on the {check.side}")
         flip = side == "right"  # the network sees the colour camera on the left
         measured_max = None if check.too_few_matches else float(check.disparity_range[1])
-        scale = working_scale(measured_max, choice.max_disparity)
+        scale = min(working_scale(measured_max, choice.max_disparity), self.max_chroma_scale)
         # Scaled first and flipped after, so no full-resolution copy is made for the flip.
         small_mono, small_rgb = downscale(np.ascontiguousarray(mono_y), np.ascontiguousarray(color_rgb), scale)
         reports, to_mono, color_shape = geometry.reports, geometry.to_mono, geometry.color_shape
@@ -333,7 +338,8 @@ def upsample_confidence(confidence_low: np.ndarray, shape: tuple[int, int]) -> n
 
 def colorize(mono: str | Path | np.ndarray, color: str | Path | np.ndarray, *, baseline: str = "auto",
              rectify: bool = False, accept_unverified: bool = False, provider: str = "auto", model: str | None = None,
-             threads: int = 0, memory_budget_mb: int = DEFAULT_BUDGET_MB, models_dir: Path = SHIPPED_MODELS,
+             threads: int = 0, memory_budget_mb: int = DEFAULT_BUDGET_MB, max_chroma_scale: float = 1.0,
+             models_dir: Path = SHIPPED_MODELS,
              progress: Callable[[int, int], None] | None = None) -> tuple[np.ndarray, dict]:
     """Colour the mono camera's image with the colours of the colour camera's image (one pair).
 
@@ -343,5 +349,6 @@ def colorize(mono: str | Path | np.ndarray, color: str | Path | np.ndarray, *, b
     image with `imageio.write_image(path, image, report["bit_depth"])`. Bad input raises InputError.
     """
     colorizer = Colorizer(baseline=baseline, rectify=rectify, accept_unverified=accept_unverified, provider=provider,
-                          model=model, threads=threads, memory_budget_mb=memory_budget_mb, models_dir=models_dir)
+                          model=model, threads=threads, memory_budget_mb=memory_budget_mb,
+                          max_chroma_scale=max_chroma_scale, models_dir=models_dir)
     return colorizer(load_pair(mono, color), progress)

@@ -38,3 +38,19 @@ def test_bad_input_is_one_line_exit_2_and_no_output(tmp_path, capsys, case):
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and str(color) in err
     assert not out.exists()
+
+
+def test_a_colour_camera_on_the_right_is_measured_and_flipped(tmp_path, capsys):
+    mono, color = crop_pair(tmp_path, mono_size=(160, 320), color_size=(160, 320))
+    mirrored = []
+    for path in (mono, color):
+        mirror = tmp_path / f"mirror_{path.name}"
+        cv2.imwrite(str(mirror), cv2.imread(str(path), cv2.IMREAD_UNCHANGED)[:, ::-1])
+        mirrored.append(mirror)
+    out, out_mirrored = tmp_path / "out.png", tmp_path / "out_mirrored.png"
+    assert main([str(mono), str(color), "-o", str(out)]) == 0
+    assert "colour camera left" in capsys.readouterr().out
+    assert main([str(mirrored[0]), str(mirrored[1]), "-o", str(out_mirrored)]) == 0
+    assert "colour camera right" in capsys.readouterr().out
+    a, b = cv2.imread(str(out)).astype(np.float32), cv2.imread(str(out_mirrored))[:, ::-1].astype(np.float32)
+    assert np.abs(a - b).mean() < 1.0  # the mirrored pair gives the mirrored picture

@@ -102,6 +102,18 @@ def test_sixteen_bit_in_sixteen_bit_out(pair, tmp_path):
     assert np.abs(y - mono / 65535).mean() < 1 / 255
 
 
+def test_a_chroma_scale_cap_predicts_colour_smaller(pair):
+    mono = cv2.imread(str(pair[0]), cv2.IMREAD_GRAYSCALE)
+    color = cv2.imread(str(pair[1]))[..., ::-1]
+    full, report_full = colorize_module.colorize(mono, color, model="fp32")
+    half, report_half = colorize_module.colorize(mono, color, model="fp32", max_chroma_scale=0.5)
+    assert report_half["chroma_scale"] == 0.5 < report_full["chroma_scale"]
+    assert report_half["tiles"]["count"] <= report_full["tiles"]["count"]
+    assert half.shape == full.shape and np.abs(half.astype(int) - full.astype(int)).mean() < 4  # same picture
+    with pytest.raises(colorize_module.InputError, match="max_chroma_scale"):
+        colorize_module.colorize(mono, color, max_chroma_scale=1.5)
+
+
 def test_python_api_takes_arrays(pair):
     mono = cv2.imread(str(pair[0]), cv2.IMREAD_GRAYSCALE)
     color = cv2.imread(str(pair[1]))[..., ::-1]
@@ -264,6 +276,7 @@ def bad_cases(pair: tuple[Path, Path], tmp: Path) -> dict[str, tuple[list[str], 
         "provider not in this build": ([mono, color, "--provider", "nnapi", "-o", out], "nnapi"),
         "memory budget too small": ([mono, color, "--memory-budget", "200", "-o", out], "--memory-budget"),
         "negative threads": ([mono, color, "--threads", "-1", "-o", out], "--threads"),
+        "chroma scale zero": ([mono, color, "--max-chroma-scale", "0", "-o", out], "--max-chroma-scale"),
     }
 
 

@@ -1,0 +1,55 @@
+"""Chroma working resolution as a quality lever: CPSNR and time against a cap on the working scale.
+
+    python benchmarks/chroma_scale.py PAIRS_DIR [--caps 1 0.75 0.5 0.35 0.25] [--out benchmarks/results/chroma_scale.json]
+
+The network runs as `dualcam-run` runs it (shipped int8 model through the runtime) with
+`max_chroma_scale` = each cap; `sgbm_gf` is measured in the same run. Both setups, plain and consumer cameras,
+paper layout. A lower scale averages more of the colour camera's noise but blurs colour edges the
+guided upsampling cannot restore.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from dualcam.model.evaluate import BASELINES, evaluate_method, list_pairs, runtime_method
+from dualcam.model.simulate import CONSUMER_CAMERA
+
+from quality import cpu_model
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("pairs_dir", type=Path)
+    p.add_argument("--caps", type=float, nargs="+", default=[1.0, 0.75, 0.5, 0.35, 0.25])
+    p.add_argument("--out", type=Path, default=Path(__file__).parent / "results" / "chroma_scale.json")
+    args = p.parse_args()
+    pairs = list_pairs(args.pairs_dir)
+    methods = {f"dualcam@{cap:g}": runtime_method(max_chroma_scale=cap) for cap in args.caps}
+    methods["sgbm_gf"] = BASELINES["sgbm_gf"]
+    rows = []
+    for camera in ("plain", "consumer"):
+        for setup in (1, 2):
+            for name, method in methods.items():
+                r = evaluate_method(method, pairs, setup, "paper", CONSUMER_CAMERA if camera == "consumer" else None)
+                rows.append({"camera": camera, "setup": setup, "method": name, "cpsnr": r["mean"]["cpsnr"],
+                             "seconds": r["mean"]["seconds"], "pairs": {k: v["cpsnr"] for k, v in r["pairs"].items()},
+                             "failed": r["failed"]})
+                print(f"{camera:8} setup {setup} {name:14} {r['mean']['cpsnr']:6.2f} dB {r['mean']['seconds']:5.2f} s"
+                      + (f"  failed: {', '.join(r['failed'])}" if r["failed"] else ""), flush=True)
+    args.out.write_text(json.dumps({"machine": cpu_model(), "pairs": [q.name for q in pairs], "rows": rows}, indent=1) + "\n")
+    lines = ["| camera, setup | " + " | ".join(methods) + " |", "|---|" + "---:|" * len(methods)]
+    for camera in ("plain", "consumer"):
+        for setup in (1, 2):
+            cells = [next(r for r in rows if (r["camera"], r["setup"], r["method"]) == (camera, setup, m)) for m in methods]
+            lines.append(f"| {camera}, {setup} | " + " | ".join(
+                f"{c['cpsnr']:.2f}" + ("*" if c["failed"] else "") for c in cells) + " |")
+    seconds = [sum(r["seconds"] for r in rows if r["method"] == m) / 4 for m in methods]
+    lines.append("| mean s/pair | " + " | ".join(f"{s:.2f}" for s in seconds) + " |")
+    args.out.with_suffix(".md").write_text("\n".join(lines) + "\n\n* a pair refused by the runtime: the mean is over the others\n")
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
