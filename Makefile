@@ -12,7 +12,7 @@ install: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[train,export,dev]'
+	$(PY) -m pip install --quiet -e '.[train,export,bench,dev]'
 	touch $@
 
 demo: install
