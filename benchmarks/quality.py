@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 import os
 from pathlib import Path
 
+from dualcam.benchmarks.machine import cpu_info
 from dualcam.model.checkpoint import load_model
 from dualcam.model.evaluate import BASELINES, LAYOUTS, evaluate_method, list_pairs, network_method, runtime_method
 from dualcam.model.simulate import CONSUMER_CAMERA
@@ -31,17 +31,6 @@ def markdown(report: dict) -> str:
         cells = " | ".join(f"{r['pairs'][n]['cpsnr']:.2f}" if n in r["pairs"] else "refused" for n in names)
         lines.append(f"| {method} | {cells} | **{m['cpsnr']:.2f}** | {m['rgb_psnr']:.2f} | {m['ssim']:.4f} | {m['seconds']:.2f} |")
     return "\n".join(lines)
-
-
-def cpu_model() -> str:
-    """The CPU's marketing name (it changes between this project's machines), else the architecture."""
-    try:
-        for line in open("/proc/cpuinfo"):
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def main() -> None:
@@ -70,7 +59,7 @@ def main() -> None:
                                       for name, m in methods.items()}}
                 reports.append(report)
                 print(markdown(report) + "\n", flush=True)
-    machine = f"{cpu_model()}, {os.cpu_count()} cores"
+    machine = f"{cpu_info()['cpu']}, {os.cpu_count()} cores"
     source = str(args.checkpoint or "shipped mobile.pt") if args.runtime == "torch" else str(args.models or "shipped models")
     args.out.write_text(json.dumps({"runtime": args.runtime, "source": source,
                                     "machine": machine, "reports": reports}, indent=1) + "\n")
