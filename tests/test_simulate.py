@@ -4,14 +4,14 @@ import numpy as np
 import pytest
 
 from dualcam.model.simulate import (
+    CONSUMER_CAMERA,
     SETUPS,
     CameraModel,
     add_signal_dependent_noise,
+    color_camera,
     shift_vertically,
     simulate_capture,
     simulate_training_capture,
-    color_camera,
-    CONSUMER_CAMERA,
 )
 from dualcam.runtime.color import LUMA_WEIGHTS, rgb_to_luma
 
