@@ -12,7 +12,7 @@ from torch import nn
 
 from .wrapper import TileShape
 
-OPSET = 18  # the dynamo exporter's floor that down-converts cleanly (ONDEVICE.md)
+OPSET = 18  # the dynamo exporter's floor: down-converting its graphs to 17 fails on Pad
 
 
 def export_onnx(module: nn.Module, tile: TileShape, path: str | Path, simplify: bool = True) -> Path:

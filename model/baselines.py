@@ -1,4 +1,6 @@
-"""Classical baselines of DESIGN.md, the bar a learned model must clear.
+"""Classical baselines, the bar a learned model must clear: no-warp (copy the reference chroma), SGBM warp
+(OpenCV StereoSGBM disparity of the mono view, chroma warped by it, holes filled from the background side)
+and SGBM + guided filter (He et al., the mono image as guide, radius 4, eps 1e-3).
 
 Each baseline maps (mono_y (H,W), color_rgb (H,W,3)), float32 in [0, 1], in the paper's arrangement
 (mono = right camera, right x <-> colour x + d, d >= 0) to the predicted Cb/Cr (H,W,2) of the mono view.

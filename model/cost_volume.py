@@ -2,7 +2,8 @@
 
 Candidate k of mono pixel (j, i) is reference pixel (j, i + k): the mono camera is the right camera of
 the pair. A slice per candidate exports to ONNX and converts to CoreML as plain Slice/Concat; unfold and
-gather formulations do not (ONDEVICE.md).
+gather formulations do not (unfold fails in the legacy ONNX exporter and coremltools; gather becomes
+GatherND, which NNAPI lacks).
 """
 from __future__ import annotations
 

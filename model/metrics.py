@@ -1,4 +1,5 @@
-"""Image-quality metrics of DESIGN.md: whole image, no border crop, peak 1 on [0, 1] values."""
+"""Image-quality metrics: CPSNR (PSNR over Cb and Cr), RGB PSNR and SSIM; whole image, no border crop,
+peak 1 on [0, 1] values."""
 from __future__ import annotations
 
 import numpy as np

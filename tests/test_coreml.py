@@ -99,7 +99,7 @@ def test_int8_weights_are_constexpr_dequantized_and_smaller(mobile):
 
 
 class Unconvertible(nn.Module):
-    """A transposed 3-D conv with output_padding: coremltools refuses it (ONDEVICE.md)."""
+    """A transposed 3-D conv with output_padding: coremltools 9 refuses it (1-D/2-D only)."""
 
     def __init__(self):
         super().__init__()

@@ -72,7 +72,7 @@ def save_graph(path: Path, nodes: list[onnx.NodeProto], initializers: dict[str, 
 
 
 def test_usability_parsing_counts_what_each_ep_lacks(tmp_path):
-    """Conv -> Pad -> Relu -> ReduceSum: NNAPI lacks ReduceSum, CoreML MLProgram lacks Pad (ONDEVICE.md).
+    """Conv -> Pad -> Relu -> ReduceSum: NNAPI lacks ReduceSum, CoreML MLProgram lacks Pad.
 
     (A Pad before a Conv would be fused into it by the optimisation the checker runs first.)
     """
