@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import resource
 import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+from dualcam.benchmarks.machine import cpu_info
 
 RESULTS = Path(__file__).parent / "results"
 SAMPLES = Path(__file__).parent.parent / "runtime" / "samples"
@@ -71,7 +71,7 @@ def main() -> None:
         rows[role] = json.loads(out.strip().splitlines()[-1])
         r = rows[role]
         print(f"{role:12} {r['seconds']:6.3f} s/tile (min {r['min']:.3f})  peak RSS {r['peak_rss_mb']:6.0f} MB", flush=True)
-    machine = f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, {platform.system()}"
+    machine = cpu_info()
     import onnxruntime
 
     args.out.write_text(json.dumps({"machine": machine, "onnxruntime": onnxruntime.__version__,

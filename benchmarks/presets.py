@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import resource
 import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+from dualcam.benchmarks.machine import cpu_info
 
 
 def measure(name: str, height: int, width: int, repeats: int, device: str, bf16: bool) -> dict:
@@ -74,11 +74,11 @@ def main() -> None:
         r = rows[-1]
         print(f"{name:8} {r['params']:>10,} params {r['gflop']:8.1f} GFLOP {r['seconds']:7.2f} s "
               f"{r['peak_mb']:7.0f} MB", flush=True)
-    machine = f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, {platform.system()}"
+    machine = cpu_info()
     if args.device.startswith("cuda"):
         import torch
 
-        machine += f", {torch.cuda.get_device_name()}, torch {torch.__version__}"
+        machine["gpu"] = torch.cuda.get_device_name()
     args.out.write_text(json.dumps({"tile": args.tile, "device": args.device, "bf16": args.bf16,
                                     "machine": machine, "rows": rows}, indent=1) + "\n")
 

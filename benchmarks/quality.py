@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 from pathlib import Path
 
 from dualcam.benchmarks.machine import cpu_info
@@ -59,7 +58,7 @@ def main() -> None:
                                       for name, m in methods.items()}}
                 reports.append(report)
                 print(markdown(report) + "\n", flush=True)
-    machine = f"{cpu_info()['cpu']}, {os.cpu_count()} cores"
+    machine = cpu_info()
     source = str(args.checkpoint or "shipped mobile.pt") if args.runtime == "torch" else str(args.models or "shipped models")
     args.out.write_text(json.dumps({"runtime": args.runtime, "source": source,
                                     "machine": machine, "reports": reports}, indent=1) + "\n")
