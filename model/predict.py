@@ -11,7 +11,7 @@ import numpy as np
 import torch
 
 from dualcam.runtime.chroma import Chroma, predict_chroma
-from dualcam.runtime.matching import estimate_disparity_range
+from dualcam.runtime.rectify import check_rectification
 
 from .dataset import to_tensor
 from .network import DualCamNet
@@ -87,8 +87,8 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as error:
         print(f"dualcam: {error}", file=sys.stderr)
         return 2
-    measured = estimate_disparity_range(mono_y, rgb_to_luma(color))
-    flip = measured is not None and measured[1] <= 0  # content further left in the colour image: it is the right camera
+    side = check_rectification(mono_y, color).side  # the runtime's own measurement
+    flip = side == "right"
     if flip:
         mono_y, color = np.ascontiguousarray(mono_y[:, ::-1]), np.ascontiguousarray(color[:, ::-1])
     result = predict(load_model(args.checkpoint), mono_y, color)
@@ -97,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
         mono_y, cbcr = mono_y[:, ::-1], cbcr[:, ::-1]
     rgb = ycbcr_to_rgb(np.dstack([mono_y, cbcr]))
     cv2.imwrite(args.output, cv2.cvtColor(np.round(rgb * 255).astype(np.uint8), cv2.COLOR_RGB2BGR))
-    side = "unknown (too few matches: assumed left)" if measured is None else "right" if flip else "left"
+    side = side if side != "unknown" else "unknown (assumed left)"
     print(f"{args.output}: colour camera {side}, chroma scale {result.scale:g}, "
           f"disparity range {result.disparity_range} (in the network's arrangement)")
     return 0
