@@ -37,7 +37,7 @@ def main() -> None:
                              "failed": r["failed"]})
                 print(f"{camera:8} setup {setup} {name:14} {r['mean']['cpsnr']:6.2f} dB {r['mean']['seconds']:5.2f} s"
                       + (f"  failed: {', '.join(r['failed'])}" if r["failed"] else ""), flush=True)
-    args.out.write_text(json.dumps({"machine": cpu_info()["cpu"], "pairs": [q.name for q in pairs], "rows": rows}, indent=1) + "\n")
+    args.out.write_text(json.dumps({"machine": cpu_info(), "pairs": [q.name for q in pairs], "rows": rows}, indent=1) + "\n")
     lines = ["| camera, setup | " + " | ".join(methods) + " |", "|---|" + "---:|" * len(methods)]
     for camera in ("plain", "consumer"):
         for setup in (1, 2):
