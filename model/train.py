@@ -111,7 +111,7 @@ def train(args: argparse.Namespace) -> DualCamNet:
         config = DualCamConfig.from_dict(resume["config"])  # a resumed run keeps its own config
     model = DualCamNet(config).to(device)
     if args.init is not None and resume is None:
-        model.load_state_dict(load_checkpoint(args.init)["model"])
+        load_init(model, args.init)
     params = model.parameters()
     optimizer = (torch.optim.AdamW(params, lr=args.lr, weight_decay=1e-4) if args.optimizer == "adam"
                  else torch.optim.RMSprop(params, lr=args.lr))
@@ -179,6 +179,14 @@ def train(args: argparse.Namespace) -> DualCamNet:
     if distributed:
         dist.destroy_process_group()
     return model
+
+
+def load_init(model: DualCamNet, path: Path) -> None:
+    """Start from trained weights. Tensors of parts this config switches off (an ablation started from the
+    full model) are dropped; a tensor this config needs and the weights lack is an error."""
+    missing, _ = model.load_state_dict(load_checkpoint(path)["model"], strict=False)
+    if missing:
+        raise SystemExit(f"--init {path}: lacks {len(missing)} tensors this config needs, e.g. {missing[0]}")
 
 
 def out_of_time_everywhere(minutes: float | None, since: float, distributed: bool, device: torch.device) -> bool:
