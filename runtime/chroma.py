@@ -1,7 +1,7 @@
 """The whole-image chroma policy shared by the torch model and the onnxruntime models.
 
-Measure the pair's disparity range from feature matches, pick the chroma working scale that brings
-it inside the model's d candidates, run the model at that scale (however it is run: whole, in strips
+Take the pair's disparity range from the rectification check's matches (the one geometry measurement
+`dualcam-run` makes), pick the chroma working scale that brings it inside the model's d candidates, run the model at that scale (however it is run: whole, in strips
 or in tiles), and bring Cb/Cr back to full resolution guided by the full-resolution mono image.
 """
 from __future__ import annotations
@@ -14,7 +14,7 @@ import numpy as np
 
 from .color import rgb_to_ycbcr
 from .guided import guided_upsample
-from .matching import estimate_disparity_range
+from .rectify import RectificationReport, check_rectification
 from .scale import working_scale
 
 # (H, W) mono Y and (H, W, 3) reference YCbCr at the working scale -> (H, W, 2) Cb/Cr
@@ -28,10 +28,17 @@ class Chroma:
     disparity_range: tuple[float, float] | None  # measured from feature matches, full-resolution px
 
 
+def chroma_scale(check: RectificationReport, max_disparity: int, max_chroma_scale: float = 1.0) -> float:
+    """The working scale that fits the checked pair's largest disparity into the model's d candidates
+    (full resolution when the matches were too few to tell), capped at `max_chroma_scale`."""
+    measured_max = None if check.too_few_matches else float(check.disparity_range[1])
+    return min(working_scale(measured_max, max_disparity), max_chroma_scale)
+
+
 def measure_scale(mono_y: np.ndarray, ref_y: np.ndarray, max_disparity: int) -> tuple[float, tuple[float, float] | None]:
     """(working scale, measured disparity range or None) for a pair in the network's arrangement."""
-    measured = estimate_disparity_range(mono_y, ref_y)
-    return working_scale(None if measured is None else measured[1], max_disparity), measured
+    check = check_rectification(mono_y, ref_y, max_disparity=max_disparity)
+    return chroma_scale(check, max_disparity), None if check.too_few_matches else check.disparity_range
 
 
 def downscale(mono_y: np.ndarray, ref_ycbcr: np.ndarray, scale: float) -> tuple[np.ndarray, np.ndarray]:

@@ -23,7 +23,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from .chroma import downscale
+from .chroma import chroma_scale, downscale
 from .color import rgb_to_ycbcr, ycbcr_to_rgb
 from .confidence import LOW, NETWORK, STEREO_CHECK, stereo_consistency
 from .errors import InputError
@@ -35,7 +35,7 @@ from .planner import plan_memory
 from .providers import choose_provider, default_model, session_providers
 from .rectify import (MIN_MATCHES, RectificationReport, check_rectification, colour_to_mono, implausible_correction,
                       rectify_color, seen_by_colour, vertical_baseline)
-from .scale import MIN_SCALE, working_scale
+from .scale import MIN_SCALE
 from .session import CONFIDENCE, TileModel
 from .tiling import run_tiled
 
@@ -187,8 +187,7 @@ class Colorizer:
         if self.baseline != "auto" and check.side in ("left", "right") and check.side != self.baseline:
             warnings.append(f"baseline {self.baseline}, but the matches put the colour camera on the {check.side}")
         flip = side == "right"  # the network sees the colour camera on the left
-        measured_max = None if check.too_few_matches else float(check.disparity_range[1])
-        scale = min(working_scale(measured_max, choice.max_disparity), self.max_chroma_scale)
+        scale = chroma_scale(check, choice.max_disparity, self.max_chroma_scale)
         # Scaled first and flipped after, so no full-resolution copy is made for the flip.
         small_mono, small_rgb = downscale(np.ascontiguousarray(mono_y), np.ascontiguousarray(color_rgb), scale)
         reports, to_mono, color_shape = geometry.reports, geometry.to_mono, geometry.color_shape
@@ -223,7 +222,7 @@ class Colorizer:
             "rectification": reports,
             "baseline_orientation": "vertical (portrait: transposed in and out)" if transposed else "horizontal",
             "camera_side": side, "flipped": flip,
-            "disparity_max_px": _finite(measured_max), "chroma_scale": round(scale, 4),
+            "disparity_max_px": _finite(check.disparity_range[1]), "chroma_scale": round(scale, 4),
             "model": {"role": choice.role, "file": choice.path.name,
                       "sha256": choice.manifest["files"][choice.role]["sha256"]},
             "provider": {"requested": self.provider, "used": tile_model.session.get_providers()[0],

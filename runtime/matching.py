@@ -1,8 +1,8 @@
-"""Sparse feature matching between the mono and colour images: vertical offset and disparity range.
+"""Sparse feature matches between the mono and colour images, torch-free.
 
-Torch-free; the runtime uses it to measure the disparity range before running the network, and
-`rectify` uses the unfiltered matches to check rectification and the camera side (the sign of dx).
-dx = x_colour - x_mono, positive in the paper's arrangement.
+`rectify` fits the row geometry to them and takes from them everything the runtime measures about a pair:
+vertical misalignment, camera side (the sign of dx = x_colour - x_mono, positive in the paper's arrangement),
+scale and the disparity range that sets the chroma working scale.
 """
 from __future__ import annotations
 
@@ -20,18 +20,6 @@ MAD_TO_STD = 1.4826
 # features 3.5 s, 800 px and 2000 features 0.58 s, with the same vertical error to 0.1 px.
 MATCH_MAX_SIDE = 800
 MAX_FEATURES = 2000
-
-
-@dataclass(frozen=True)
-class PairGeometry:
-    """Statistics of the matches that survived the ratio test and the vertical-consistency filter (pixels)."""
-
-    n_matches: int
-    dy_median: float  # y_colour - y_mono: the residual vertical misalignment
-    dy_spread: float  # robust std (1.4826 * MAD) of dy
-    dx_p1: float
-    dx_median: float
-    dx_p99: float
 
 
 def _to_u8(img: np.ndarray, max_side: int) -> tuple[np.ndarray, float]:
@@ -77,43 +65,3 @@ def sift_matches(mono_y: np.ndarray, color_y: np.ndarray, max_side: int = MATCH_
     pb = np.array([kp_b[m.trainIdx].pt for m in good], dtype=np.float64).reshape(-1, 2) / scale_b
     return Matches(pa, pb, scale_a)
 
-
-def match_pair(
-    mono_y: np.ndarray,
-    color_y: np.ndarray,
-    max_side: int = MATCH_MAX_SIDE,
-    ratio: float = 0.75,
-    dy_tol: float = 2.0,
-    min_matches: int = 20,
-) -> PairGeometry | None:
-    """Statistics of `sift_matches` of a rectified pair; None if fewer than `min_matches` survive.
-
-    Matches whose dy is more than `dy_tol` px from the median dy are dropped as mismatches: in a
-    rectified pair every true match shares (nearly) the same dy. `rectify.check_rectification`
-    measures pairs that may not be rectified.
-    """
-    matches = sift_matches(mono_y, color_y, max_side, ratio)
-    if len(matches.mono) < max(min_matches, 1):
-        return None
-    pa, pb = matches.mono, matches.color
-    dx, dy = pb[:, 0] - pa[:, 0], pb[:, 1] - pa[:, 1]
-    keep = np.abs(dy - np.median(dy)) <= dy_tol
-    if keep.sum() < min_matches:
-        return None
-    dx, dy = dx[keep], dy[keep]
-    dy_median = float(np.median(dy))
-    p1, p50, p99 = np.percentile(dx, [1, 50, 99])
-    return PairGeometry(
-        n_matches=int(keep.sum()),
-        dy_median=dy_median,
-        dy_spread=float(MAD_TO_STD * np.median(np.abs(dy - dy_median))),
-        dx_p1=float(p1),
-        dx_median=float(p50),
-        dx_p99=float(p99),
-    )
-
-
-def estimate_disparity_range(mono_y: np.ndarray, color_y: np.ndarray) -> tuple[float, float] | None:
-    """(1st, 99th) percentile of dx = x_colour - x_mono over robust matches, or None if too few."""
-    geometry = match_pair(mono_y, color_y)
-    return None if geometry is None else (geometry.dx_p1, geometry.dx_p99)

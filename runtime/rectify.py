@@ -36,6 +36,8 @@ from .scale import working_scale
 RECTIFIED_MAX_ERROR_PX = 1.5
 # Three row parameters plus 1st/99th disparity percentiles: with fewer inliers a few mismatches decide them.
 MIN_MATCHES = 30
+# Fitted dy at a corner counts as misalignment only beyond this many standard errors of the fit there.
+CORNER_SIGMAS = 2.0
 # A match is a RANSAC inlier when its row is within this many matching-resolution px of the fit
 # (SIFT keypoints are localised to ~0.2 px there).
 INLIER_TOL_PX = 1.0
@@ -64,12 +66,13 @@ class RectificationReport:
     n_matches: int  # RANSAC inliers of the row model
     too_few_matches: bool
     rectified: bool  # vertical_error <= limit_px
-    vertical_error: float  # max(|dy_median|, max |dy_corners|) + dy_spread
+    vertical_error: float  # max(|dy_median|, max |dy_corners| less their uncertainty) + dy_spread
     limit_px: float  # RECTIFIED_MAX_ERROR_PX at the network's working scale, in full-resolution px
     side: Side  # the colour camera is "left" (dx mostly > 0) or "right" of the mono camera
     dy_median: float
     dy_spread: float  # 1.4826 * MAD of the inliers' rows about the fit: what the model does not explain
     dy_corners: tuple[float, float, float, float]  # fitted dy at top-left, top-right, bottom-left, bottom-right
+    dy_corners_uncertainty: tuple[float, float, float, float]  # CORNER_SIGMAS standard errors of dy_corners
     rotation_deg: float  # colour = mono rotated by this (cv2.getRotationMatrix2D's sign), scaled, shifted
     scale: float  # colour px per mono px
     disparity_range: tuple[float, float]  # 1st, 99th percentile of |dx| once rotation and scale are removed
@@ -108,7 +111,7 @@ def check_rectification(
         return RectificationReport(
             n_matches=0 if fit is None else int(fit[1].sum()), too_few_matches=True, rectified=False,
             vertical_error=nan, limit_px=threshold_px, side="unknown", dy_median=nan, dy_spread=nan,
-            dy_corners=(nan,) * 4, rotation_deg=nan, scale=nan, disparity_range=(nan, nan), row_fit=(nan,) * 3,
+            dy_corners=(nan,) * 4, dy_corners_uncertainty=(nan,) * 4, rotation_deg=nan, scale=nan, disparity_range=(nan, nan), row_fit=(nan,) * 3,
         )
     (a, b, c), inliers = fit
     mono, color_xy = matches.mono[inliers] - mono_centre, matches.color[inliers] - color_centre
@@ -121,7 +124,14 @@ def check_rectification(
     dy_corners = corners[:, 1] - (a * corners[:, 0] + b * corners[:, 1] + c)
     dy_median = float(np.median(dy))
     dy_spread = float(MAD_TO_STD * np.median(np.abs(residual - np.median(residual))))
-    vertical_error = max(abs(dy_median), float(np.abs(dy_corners).max())) + dy_spread
+    # A roll fitted to noisy matches near the centre of a small or compressed colour image is extrapolated to
+    # the corners: only what lies beyond CORNER_SIGMAS standard errors of that extrapolation counts as error.
+    design = np.column_stack([color_xy, np.ones(len(color_xy))])
+    corner_design = np.column_stack([corners, np.ones(4)])
+    leverage = np.einsum("ij,jk,ik->i", corner_design, np.linalg.pinv(design.T @ design), corner_design)
+    dy_corners_uncertainty = CORNER_SIGMAS * dy_spread * np.sqrt(leverage)
+    established = np.maximum(np.abs(dy_corners) - dy_corners_uncertainty, 0.0)
+    vertical_error = max(abs(dy_median), float(established.max())) + dy_spread
     dx = in_mono[:, 0] - mono[:, 0]
     dx_median = float(np.median(dx))
     side: Side = "left" if dx_median > 0 else "right"
@@ -139,6 +149,7 @@ def check_rectification(
         dy_median=dy_median,
         dy_spread=dy_spread,
         dy_corners=tuple(float(v) for v in dy_corners),
+        dy_corners_uncertainty=tuple(float(v) for v in dy_corners_uncertainty),
         rotation_deg=math.degrees(math.atan2(a, b)),
         scale=1.0 / math.hypot(a, b),
         disparity_range=(float(p1), float(p99)),

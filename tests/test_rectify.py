@@ -7,6 +7,7 @@ from skimage.data import stereo_motorcycle
 
 from dualcam.runtime.color import rgb_to_luma
 from dualcam.runtime.errors import InputError
+from dualcam.runtime.matching import Matches
 from dualcam.runtime.rectify import RECTIFIED_MAX_ERROR_PX, check_rectification, rectify_color
 
 
@@ -39,6 +40,17 @@ def test_real_pair_is_rectified_with_colour_on_the_left(original):
     assert abs(original.dy_median) < 0.2 and original.vertical_error < 0.5
     assert abs(original.rotation_deg) < 0.05 and original.scale == pytest.approx(1.0, abs=0.002)
     assert 15.0 < original.disparity_range[0] < original.disparity_range[1] < 60.0
+
+
+def test_disparity_range_is_that_of_the_true_disparities():
+    """The range the chroma working scale is chosen from: 1st and 99th percentiles of the matches' |dx|
+    against those of Middlebury's ground truth (left view) over a well-textured crop."""
+    left, right, disparity = stereo_motorcycle()
+    crop = slice(200, 450), slice(300, 670)
+    report = check_rectification(rgb_to_luma(right[crop].astype(np.float32) / 255), left[crop].astype(np.float32) / 255)
+    true_lo, true_hi = np.percentile(disparity[crop][np.isfinite(disparity[crop])], [1, 99])
+    assert report.disparity_range[0] == pytest.approx(true_lo, abs=3.0)
+    assert report.disparity_range[1] == pytest.approx(true_hi, abs=3.0)
 
 
 def test_flipping_both_puts_colour_on_the_right(pair, original):
@@ -92,3 +104,32 @@ def test_implausible_rotation_is_refused(pair):
     mono, color = pair
     with pytest.raises(InputError, match=r"^color.png: is rotated 20\.0 degrees"):
         rectify_color(warp(color, rotation(color, 20.0)), mono, source="color.png")
+
+
+def matches_with_roll(roll_deg: float, x_extent: float, seed: int) -> tuple[np.ndarray, Matches]:
+    """60 matches of a 436x1024 mono image over |x - cx| < x_extent, the colour points rolled by `roll_deg`
+    about the centre, shifted by disparities of 5..40 px and located with 0.6 px of noise."""
+    rng = np.random.default_rng(seed)
+    mono = np.zeros((436, 1024), np.float32)
+    about = np.column_stack([rng.uniform(-x_extent, x_extent, 60), rng.uniform(-200, 200, 60)])
+    t = math.radians(roll_deg)
+    rolled = about @ np.array([[math.cos(t), math.sin(t)], [-math.sin(t), math.cos(t)]])
+    centre = np.array([511.5, 217.5])
+    color = rolled + centre + np.column_stack([rng.uniform(5, 40, 60), np.zeros(60)]) + rng.normal(0, 0.6, (60, 2))
+    return mono, Matches(about + centre, color, scale=1.0)
+
+
+def test_a_roll_the_matches_cannot_establish_is_not_a_misalignment():
+    """Few noisy matches near the centre (a small, compressed colour image) give a fitted roll that reaches the
+    corners only by extrapolation: within its uncertainty it is no evidence, and the pair is not refused. The
+    same roll of matches spread over the width is established, and refused."""
+    taken_at_face_value = []
+    for seed in range(20):
+        mono, matches = matches_with_roll(0.0, 150, seed)
+        report = check_rectification(mono, mono, matches=matches)
+        assert report.verdict == "rectified", (seed, report)
+        taken_at_face_value.append(max(map(abs, report.dy_corners)) + report.dy_spread)
+    assert max(taken_at_face_value) > RECTIFIED_MAX_ERROR_PX  # the extrapolated roll alone would have refused one
+    mono, matches = matches_with_roll(0.3, 500, 0)
+    report = check_rectification(mono, mono, matches=matches)
+    assert report.verdict == "not rectified" and abs(report.rotation_deg) == pytest.approx(0.3, abs=0.05)

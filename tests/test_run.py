@@ -304,16 +304,14 @@ def test_tiles_cost_no_quality_against_whole_image_inference():
     from dualcam.model.checkpoint import load_model
     from dualcam.model.metrics import cpsnr
     from dualcam.model.predict import run_network
-    from dualcam.runtime.chroma import chroma_at_scale
+    from dualcam.runtime.chroma import chroma_at_scale, measure_scale
     from dualcam.runtime.color import rgb_to_ycbcr
-    from dualcam.runtime.matching import estimate_disparity_range
-    from dualcam.runtime.scale import working_scale
     from dualcam.runtime.session import TileModel
 
     left, right, _ = skimage.data.stereo_motorcycle()
     left, right = left.astype(np.float32) / 255, right.astype(np.float32) / 255
     mono, ref, truth = rgb_to_luma(right), rgb_to_ycbcr(left), rgb_to_ycbcr(right)[..., 1:]
-    scale = working_scale(estimate_disparity_range(mono, ref[..., 0])[1], 64)
+    scale, _ = measure_scale(mono, ref[..., 0], 64)
     net = load_model()
     whole = chroma_at_scale(lambda m, r: run_network(net, m, r)[0], mono, ref, scale)
     tiles = TileModel(SHIPPED_MODELS / "dualcam_fp32.onnx")
