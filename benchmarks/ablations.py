@@ -26,6 +26,7 @@ from dualcam.model.simulate import CONSUMER_CAMERA
 VARIANTS: dict[str, tuple[bool, list[str], str]] = {
     "recipe": (True, [], "the shipped recipe: texture set, realistic cameras, full network"),
     "no_textures": (False, [], "scikit-image's few photos instead of the texture set"),
+    "aligned_camera": (True, ["--camera", "aligned"], "realistic cameras without residual misalignment"),
     "ideal_camera": (True, ["--camera", "ideal"], "only the setup noise, no camera differences"),
     "no_attention": (True, ["--set", "attention=false"], "Table 5: the cost volume goes to the regulation unweighted"),
     "no_weighted_average": (True, ["--set", "weighted_average=false"], "Table 5: one candidate by soft-argmax"),

@@ -11,6 +11,7 @@ import math
 import os
 import platform
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import torch
@@ -26,6 +27,13 @@ from .dataset import SceneFlowDataset, SyntheticStereoDataset
 from .evaluate import evaluate_method, list_pairs, network_method
 from .network import DualCamNet
 from .simulate import CONSUMER_CAMERA, CameraModel
+
+# --camera: how the training pairs' two cameras differ
+CAMERAS = {
+    "realistic": CameraModel(),
+    "aligned": replace(CameraModel(), vertical_shift=0.0, rotation_deg=0.0),
+    "ideal": CameraModel.ideal(p_setup1=0.5),
+}
 
 
 def parse_overrides(items: list[str]) -> dict:
@@ -59,9 +67,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--textures", type=Path, default=None,
                    help="texture set for the synthetic scenes (python -m dualcam.model.textures build DIR); "
                         "default: scikit-image's few photos")
-    p.add_argument("--camera", choices=["realistic", "ideal"], default="realistic",
+    p.add_argument("--camera", choices=list(CAMERAS), default="realistic",
                    help="realistic: the two cameras differ as phone cameras do (simulate.CameraModel); "
-                        "ideal: only the setup noise (ablation)")
+                        "aligned: the same without residual misalignment; ideal: only the setup noise (ablations)")
     p.add_argument("--val-dir", type=Path, default=None, help="folder of real pairs for validation CPSNR")
     p.add_argument("--val-every", type=int, default=1000)
     p.add_argument("--ckpt-every", type=int, default=200)
@@ -126,7 +134,7 @@ def train(args: argparse.Namespace) -> DualCamNet:
         net = DistributedDataParallel(nn.SyncBatchNorm.convert_sync_batchnorm(model) if device.type == "cuda" else model)
 
     height, width = (int(v) for v in args.crop.split("x"))
-    camera = CameraModel() if args.camera == "realistic" else CameraModel.ideal(p_setup1=0.5)
+    camera = CAMERAS[args.camera]
     data = (SceneFlowDataset(args.sceneflow, args.seed, height, width, config.max_disparity, camera=camera)
             if args.sceneflow else
             SyntheticStereoDataset(args.seed, height, width, config.max_disparity, camera=camera,
