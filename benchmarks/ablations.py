@@ -1,6 +1,6 @@
 """Equal-budget ablations: what each training ingredient and each module of the paper's Table 5 is worth.
 
-    python benchmarks/ablations.py PAIRS_DIR --init START.pt --textures TEXTURES [--iters 200]
+    python benchmarks/ablations.py PAIRS_DIR --init START.pt --textures TEXTURES [--iters 250]
                                    [--runs runs/ablations] [--out benchmarks/results/ablations.json]
 
 Every variant is fine-tuned from the same starting weights for the same number of iterations with the same
@@ -56,7 +56,7 @@ def main() -> None:
     p.add_argument("pairs_dir", type=Path)
     p.add_argument("--init", type=Path, required=True, help="the common starting weights")
     p.add_argument("--textures", type=Path, required=True, help="python -m dualcam.model.textures build DIR")
-    p.add_argument("--iters", type=int, default=200)
+    p.add_argument("--iters", type=int, default=250)
     p.add_argument("--runs", type=Path, default=Path("runs/ablations"))
     p.add_argument("--only", nargs="+", choices=list(VARIANTS), default=list(VARIANTS))
     p.add_argument("--out", type=Path, default=Path(__file__).parent / "results" / "ablations.json")

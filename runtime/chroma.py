@@ -1,8 +1,9 @@
 """The whole-image chroma policy shared by the torch model and the onnxruntime models.
 
 Take the pair's disparity range from the rectification check's matches (the one geometry measurement
-`dualcam-run` makes), pick the chroma working scale that brings it inside the model's d candidates, run the model at that scale (however it is run: whole, in strips
-or in tiles), and bring Cb/Cr back to full resolution guided by the full-resolution mono image.
+`dualcam-run` makes), pick the chroma working scale that brings it inside the model's d candidates,
+run the model at that scale (however it is run: whole, in strips or in tiles), and bring Cb/Cr back to
+full resolution guided by the full-resolution mono image.
 """
 from __future__ import annotations
 

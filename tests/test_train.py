@@ -4,6 +4,7 @@ import socket
 
 import cv2
 import numpy as np
+import pytest
 import torch
 import torch.multiprocessing as mp
 
@@ -52,6 +53,17 @@ def test_a_time_limited_run_checkpoints_and_the_same_command_resumes(tmp_path):
     assert load_checkpoint(tmp_path / "last.pt")["step"] == 1
     main(command)
     assert load_checkpoint(tmp_path / "last.pt")["step"] == 2
+
+
+def test_an_ablation_starts_from_the_full_model_and_the_reverse_is_refused(tmp_path):
+    main(TINY + ["--iters", "1", "--out", str(tmp_path / "full")])
+    full = load_checkpoint(tmp_path / "full" / "last.pt")["model"]
+    main(TINY + ["--iters", "1", "--set", "color_residue=false", "--init", str(tmp_path / "full" / "last.pt"),
+                 "--out", str(tmp_path / "ablated")])
+    ablated = load_checkpoint(tmp_path / "ablated" / "last.pt")
+    assert ablated["config"]["color_residue"] is False and set(ablated["model"]) < set(full)
+    with pytest.raises(SystemExit, match="lacks .* tensors this config needs"):
+        main(TINY + ["--iters", "1", "--init", str(tmp_path / "ablated" / "last.pt"), "--out", str(tmp_path / "back")])
 
 
 def test_profile_reports_where_a_step_spends_its_time(tmp_path, capsys):
