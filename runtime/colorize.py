@@ -274,7 +274,7 @@ class Colorizer:
                              + ("rerun with rectify=True to correct it" if problem is None else
                                 f"the colour image {problem}, which rectify=True does not correct"
                                 + (" (is one image upside down or turned?)" if abs(check.rotation_deg) > 45 else "")))
-        to_mono = None
+        to_mono = color_shape = None
         if not check.rectified or resized:
             to_mono, color_shape = colour_to_mono(check, mono_y.shape, color_rgb.shape), color_rgb.shape
             color_rgb, check = rectify_color(color_rgb, mono_y, check, source=pair.color_name, max_disparity=d)
@@ -287,7 +287,7 @@ class Colorizer:
                                                   f"{check.vertical_error:.1f} px, limit {check.limit_px:.1f} px at this "
                                                   "pair's working scale; the cameras may not be a fixed dual camera, or "
                                                   "the scene moved between the shots (accept_unverified=True colours it anyway)")
-        return Geometry(mono_y, color_rgb, transposed, check, reports, to_mono, color_shape if to_mono is not None else None)
+        return Geometry(mono_y, color_rgb, transposed, check, reports, to_mono, color_shape)
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,6 @@ import numpy as np
 
 from .color import rgb_to_luma
 
-MAD_TO_STD = 1.4826
 # Matching runs on copies at most this many px a side, with at most MAX_FEATURES keypoints each: SIFT's
 # cost grows with the pixels it sees, and a 12-megapixel pair needs no more to fit three row parameters and
 # two disparity percentiles. Measured on a 4000x2700 pair (2 cores, other work running): 1600 px and all

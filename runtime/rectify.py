@@ -28,7 +28,7 @@ import cv2
 import numpy as np
 
 from .errors import InputError
-from .matching import MAD_TO_STD, Matches, sift_matches
+from .matching import Matches, sift_matches
 from .scale import working_scale
 
 # The network compares rows at half resolution through 3x3 convs: 1.5 px of vertical error at the scale it
@@ -36,6 +36,7 @@ from .scale import working_scale
 RECTIFIED_MAX_ERROR_PX = 1.5
 # Three row parameters plus 1st/99th disparity percentiles: with fewer inliers a few mismatches decide them.
 MIN_MATCHES = 30
+MAD_TO_STD = 1.4826  # a normal distribution's std per median absolute deviation
 # Fitted dy at a corner counts as misalignment only beyond this many standard errors of the fit there.
 CORNER_SIGMAS = 2.0
 # A match is a RANSAC inlier when its row is within this many matching-resolution px of the fit
@@ -111,7 +112,8 @@ def check_rectification(
         return RectificationReport(
             n_matches=0 if fit is None else int(fit[1].sum()), too_few_matches=True, rectified=False,
             vertical_error=nan, limit_px=threshold_px, side="unknown", dy_median=nan, dy_spread=nan,
-            dy_corners=(nan,) * 4, dy_corners_uncertainty=(nan,) * 4, rotation_deg=nan, scale=nan, disparity_range=(nan, nan), row_fit=(nan,) * 3,
+            dy_corners=(nan,) * 4, dy_corners_uncertainty=(nan,) * 4, rotation_deg=nan, scale=nan,
+            disparity_range=(nan, nan), row_fit=(nan,) * 3,
         )
     (a, b, c), inliers = fit
     mono, color_xy = matches.mono[inliers] - mono_centre, matches.color[inliers] - color_centre
