@@ -19,8 +19,7 @@ from pathlib import Path
 
 from dualcam.benchmarks.machine import cpu_info
 from dualcam.model.checkpoint import load_checkpoint, load_model
-from dualcam.model.evaluate import BASELINES, evaluate_method, list_pairs, network_method
-from dualcam.model.simulate import CONSUMER_CAMERA
+from dualcam.model.evaluate import BASELINES, CAMERAS, evaluate_method, list_pairs, network_method
 
 # name -> (trains on the texture set, other dualcam-train arguments that differ from the recipe, what it tests)
 VARIANTS: dict[str, tuple[bool, list[str], str]] = {
@@ -32,7 +31,7 @@ VARIANTS: dict[str, tuple[bool, list[str], str]] = {
     "no_weighted_average": (True, ["--set", "weighted_average=false"], "Table 5: one candidate by soft-argmax"),
     "no_residue": (True, ["--set", "color_residue=false"], "Table 5: C0 is the output"),
 }
-CASES = [(camera, setup) for camera in ("plain", "consumer") for setup in (1, 2)]
+CASES = [(camera, setup) for camera in CAMERAS for setup in (1, 2)]
 
 
 def train(name: str, args: argparse.Namespace) -> Path:
@@ -69,24 +68,25 @@ def main() -> None:
     rows = []
     for camera, setup in CASES:
         for name, method in methods.items():
-            r = evaluate_method(method, pairs, setup, "paper", CONSUMER_CAMERA if camera == "consumer" else None)
+            r = evaluate_method(method, pairs, setup, "paper", camera)
             rows.append({"camera": camera, "setup": setup, "variant": name, "cpsnr": r["mean"]["cpsnr"],
                          "pairs": {k: v["cpsnr"] for k, v in r["pairs"].items()}, "failed": r["failed"]})
             print(f"{camera:8} setup {setup} {name:20} {r['mean']['cpsnr']:6.2f} dB", flush=True)
-    training = {name: {k: load_checkpoint(path)[k] for k in ("step", "elapsed")}
-                for name, path in checkpoints.items() if name != "start"}
+    states = {name: load_checkpoint(path) for name, path in checkpoints.items() if name != "start"}
+    training = {name: {k: state[k] for k in ("step", "elapsed")} for name, state in states.items()}
     args.out.write_text(json.dumps({"machine": cpu_info(), "pairs": [q.name for q in pairs], "iters": args.iters,
                                     "training": training, "rows": rows}, indent=1) + "\n")
     cell = {(r["camera"], r["setup"], r["variant"]): r for r in rows}
     heads = [f"{c} S{s}" for c, s in CASES]
-    lines = ["| variant | what changes | " + " | ".join(heads) + " | mean Δ vs recipe |", "|---|---|" + "---:|" * 5]
+    lines = ["| variant | what changes | " + " | ".join(heads) + " | mean Δ vs recipe |",
+             "|---|---|" + "---:|" * (len(CASES) + 1)]
     for name in methods:
         values = [cell[(c, s, name)]["cpsnr"] for c, s in CASES]
         what = VARIANTS[name][2] if name in VARIANTS else ("starting weights, not trained here" if name == "start"
                                                             else "classical baseline")
         delta = ""
         if "recipe" in methods and name != "recipe":
-            delta = f"{sum(v - cell[(c, s, 'recipe')]['cpsnr'] for v, (c, s) in zip(values, CASES)) / 4:+.2f}"
+            delta = f"{sum(v - cell[(c, s, 'recipe')]['cpsnr'] for v, (c, s) in zip(values, CASES)) / len(CASES):+.2f}"
         lines.append(f"| {name} | {what} | " + " | ".join(f"{v:.2f}" for v in values) + f" | {delta} |")
     args.out.with_suffix(".md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))

@@ -14,8 +14,7 @@ import json
 from pathlib import Path
 
 from dualcam.benchmarks.machine import cpu_info
-from dualcam.model.evaluate import BASELINES, evaluate_method, list_pairs, runtime_method
-from dualcam.model.simulate import CONSUMER_CAMERA
+from dualcam.model.evaluate import BASELINES, CAMERAS, evaluate_method, list_pairs, runtime_method
 
 
 def main() -> None:
@@ -28,10 +27,10 @@ def main() -> None:
     methods = {f"dualcam@{cap:g}": runtime_method(max_chroma_scale=cap) for cap in args.caps}
     methods["sgbm_gf"] = BASELINES["sgbm_gf"]
     rows = []
-    for camera in ("plain", "consumer"):
+    for camera in CAMERAS:
         for setup in (1, 2):
             for name, method in methods.items():
-                r = evaluate_method(method, pairs, setup, "paper", CONSUMER_CAMERA if camera == "consumer" else None)
+                r = evaluate_method(method, pairs, setup, "paper", camera)
                 rows.append({"camera": camera, "setup": setup, "method": name, "cpsnr": r["mean"]["cpsnr"],
                              "seconds": r["mean"]["seconds"], "pairs": {k: v["cpsnr"] for k, v in r["pairs"].items()},
                              "failed": r["failed"]})
@@ -39,7 +38,7 @@ def main() -> None:
                       + (f"  failed: {', '.join(r['failed'])}" if r["failed"] else ""), flush=True)
     args.out.write_text(json.dumps({"machine": cpu_info(), "pairs": [q.name for q in pairs], "rows": rows}, indent=1) + "\n")
     lines = ["| camera, setup | " + " | ".join(methods) + " |", "|---|" + "---:|" * len(methods)]
-    for camera in ("plain", "consumer"):
+    for camera in CAMERAS:
         for setup in (1, 2):
             cells = [next(r for r in rows if (r["camera"], r["setup"], r["method"]) == (camera, setup, m)) for m in methods]
             lines.append(f"| {camera}, {setup} | " + " | ".join(

@@ -15,8 +15,7 @@ from pathlib import Path
 
 from dualcam.benchmarks.machine import cpu_info
 from dualcam.model.checkpoint import load_model
-from dualcam.model.evaluate import BASELINES, LAYOUTS, evaluate_method, list_pairs, network_method, runtime_method
-from dualcam.model.simulate import CONSUMER_CAMERA
+from dualcam.model.evaluate import BASELINES, CAMERAS, LAYOUTS, evaluate_method, list_pairs, network_method, runtime_method
 
 
 def markdown(report: dict) -> str:
@@ -39,7 +38,7 @@ def main() -> None:
                    help="as dualcam-eval: an exported model through the runtime, or torch on a checkpoint")
     p.add_argument("--models", type=Path, default=None, help="export folder; default: the shipped models")
     p.add_argument("--checkpoint", type=Path, default=None, help="with --runtime torch")
-    p.add_argument("--cameras", nargs="+", choices=("plain", "consumer"), default=["plain", "consumer"])
+    p.add_argument("--cameras", nargs="+", choices=list(CAMERAS), default=list(CAMERAS))
     p.add_argument("--layouts", nargs="+", choices=LAYOUTS, default=list(LAYOUTS))
     p.add_argument("--no-baselines", action="store_true", help="only the network (its numbers alone)")
     p.add_argument("--out", type=Path, default=Path(__file__).parent / "results" / "quality.json")
@@ -52,9 +51,8 @@ def main() -> None:
     for camera in args.cameras:
         for setup in (1, 2):
             for layout in args.layouts:
-                model = CONSUMER_CAMERA if camera == "consumer" else None
                 report = {"camera": camera, "setup": setup, "layout": layout,
-                          "methods": {name: evaluate_method(m, pairs, setup, layout, model)
+                          "methods": {name: evaluate_method(m, pairs, setup, layout, camera)
                                       for name, m in methods.items()}}
                 reports.append(report)
                 print(markdown(report) + "\n", flush=True)

@@ -54,7 +54,7 @@ def pipeline_tables(result: dict) -> list[str]:
 
 def write_report(result: dict, out: Path) -> None:
     machine = result["machine"]
-    lines = [f"# dualcam-bench", "", f"`{result['command']}` on {machine['cpu']}, {machine['cores']} cores "
+    lines = ["# dualcam-bench", "", f"`{result['command']}` on {machine['cpu']}, {machine['cores']} cores "
              f"({', '.join(machine['isa'])}), onnxruntime {machine.get('onnxruntime')}, torch {machine.get('torch', '-')}; "
              f"load average {machine.get('load_average_1min_at_start')} at the start (other work shares this machine: "
              "compare ratios within one run).", ""]

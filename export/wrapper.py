@@ -68,7 +68,6 @@ class TileColorizer(nn.Module):
             raise ValueError(f"tile {tile.height}x{tile.width} must be a multiple of {net.config.stride}")
         self.net = net.eval()
         self.tile = tile
-        self.implementation = implementation
         self.matching = matching(self.net, implementation)
 
     def forward(self, mono_y: Tensor, ref_y: Tensor, ref_cbcr: Tensor) -> Tensor:

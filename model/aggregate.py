@@ -5,21 +5,19 @@ import torch
 from torch import Tensor
 
 
-def normalise(logits: Tensor, mode: str, dim: int = 1) -> Tensor:
-    """(B, d, H, W) regulation output -> W (candidates on `dim`). The paper leaves this open; see the model card."""
-    return torch.softmax(logits, dim=dim) if mode == "softmax" else logits
+def normalise(logits: Tensor, mode: str) -> Tensor:
+    """(B, d, H, W) regulation output -> W. The paper leaves this open; see the model card."""
+    return torch.softmax(logits, dim=1) if mode == "softmax" else logits
 
 
-def soft_argmax_weights(logits: Tensor, dim: int = 1) -> Tensor:
+def soft_argmax_weights(logits: Tensor) -> Tensor:
     """Ablation 'no weighted average': one candidate per pixel at the soft-argmax position.
 
     The position is fractional, so its colour is the linear interpolation of the two neighbouring
     candidates, written as a 'tent' weight volume that the same weighted average consumes.
     """
-    shape = [1] * logits.dim()
-    shape[dim] = -1
-    candidates = torch.arange(logits.shape[dim], dtype=logits.dtype, device=logits.device).view(shape)
-    position = (torch.softmax(logits, dim=dim) * candidates).sum(dim=dim, keepdim=True)
+    candidates = torch.arange(logits.shape[1], dtype=logits.dtype, device=logits.device).view(1, -1, 1, 1)
+    position = (torch.softmax(logits, dim=1) * candidates).sum(dim=1, keepdim=True)
     return (1 - (candidates - position).abs()).clamp(min=0)
 
 

@@ -29,12 +29,14 @@ from dualcam.runtime.color import rgb_to_ycbcr, ycbcr_to_rgb
 from .baselines import BASELINES
 from .metrics import cpsnr, rgb_psnr, ssim_rgb
 from .pairs import list_pairs, load_dev_pair
-from .simulate import CONSUMER_CAMERA, CameraModel, simulate_capture
+from .simulate import CONSUMER_CAMERA, simulate_capture
 
 # (mono Y, colour RGB) in the network's arrangement -> (H, W, 2) Cb/Cr of the mono view.
 Method = Callable[[np.ndarray, np.ndarray], np.ndarray]
 LAYOUTS = ("paper", "swapped")  # paper: the mono camera is the right one; swapped: the left one
 METRICS = ("cpsnr", "rgb_psnr", "ssim", "seconds")
+# plain: the paper's protocol; consumer: the colour view first recorded by a fixed small-sensor camera
+CAMERAS = {"plain": None, "consumer": CONSUMER_CAMERA}
 
 
 
@@ -66,13 +68,12 @@ def capture_seed(name: str, setup: int, layout: str, camera: str = "plain") -> i
     return zlib.crc32(f"{name}/{setup}/{layout}".encode() + (b"" if camera == "plain" else f"/{camera}".encode()))
 
 
-def evaluate_pair(method: Method, pair_dir: Path, setup: int, layout: str,
-                  camera: CameraModel | None = None) -> dict[str, float]:
-    """One pair; `camera` records the colour view first (CONSUMER_CAMERA), None = the plain protocol."""
+def evaluate_pair(method: Method, pair_dir: Path, setup: int, layout: str, camera: str = "plain") -> dict[str, float]:
+    """One pair, its colour view recorded by one of CAMERAS."""
     pair = load_dev_pair(pair_dir)
     mono_view, color_view = (pair.right, pair.left) if layout == "paper" else (pair.left, pair.right)
-    seed = capture_seed(pair.name, setup, layout, "plain" if camera is None else "consumer")
-    mono_y, color_rgb = simulate_capture(mono_view, color_view, setup, seed, camera)
+    seed = capture_seed(pair.name, setup, layout, camera)
+    mono_y, color_rgb = simulate_capture(mono_view, color_view, setup, seed, CAMERAS[camera])
     flip = layout == "swapped"  # bring the colour camera to the left, where the network expects it
     if flip:
         mono_y, color_rgb = mono_y[:, ::-1].copy(), color_rgb[:, ::-1].copy()
@@ -91,8 +92,7 @@ def evaluate_pair(method: Method, pair_dir: Path, setup: int, layout: str,
     }
 
 
-def evaluate_method(method: Method, pair_dirs: list[Path], setup: int, layout: str,
-                    camera: CameraModel | None = None) -> dict:
+def evaluate_method(method: Method, pair_dirs: list[Path], setup: int, layout: str, camera: str = "plain") -> dict:
     """Every pair; one that fails (unreadable, refused by the runtime) is reported under "failed" and
     left out of the mean, so the others' results survive."""
     pairs, failed = {}, {}
@@ -122,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("pairs_dir", type=Path, help="folder of pairs: <pair>/left.png, right.png")
     p.add_argument("--setup", type=int, choices=(1, 2), default=1, help="noise setup of the paper's Table 2")
     p.add_argument("--layout", choices=LAYOUTS, default="paper")
-    p.add_argument("--camera", choices=("plain", "consumer"), default="plain",
+    p.add_argument("--camera", choices=list(CAMERAS), default="plain",
                    help="plain: the paper's protocol; consumer: the colour view first recorded by a small-sensor "
                         "camera (half resolution, JPEG q80, its own tone and white balance)")
     p.add_argument("--runtime", choices=("int8", "fp32", "mobile", "torch"), default="int8",
@@ -151,11 +151,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"dualcam-eval: {error}", file=sys.stderr)
         return 2
     methods = {"dualcam": network} | ({} if args.no_baselines else BASELINES)
-    camera = CONSUMER_CAMERA if args.camera == "consumer" else None
     report = {"setup": args.setup, "layout": args.layout, "camera": args.camera, "runtime": args.runtime,
               "methods": {}}
     for name, method in methods.items():
-        report["methods"][name] = evaluate_method(method, pair_dirs, args.setup, args.layout, camera)
+        report["methods"][name] = evaluate_method(method, pair_dirs, args.setup, args.layout, args.camera)
         if not args.json:
             print(f"{name}: mean CPSNR {report['methods'][name]['mean']['cpsnr']:.2f} dB", file=sys.stderr)
     print(json.dumps(report) if args.json else format_table(report))

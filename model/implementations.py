@@ -3,8 +3,8 @@ by name at export, as RAFT-Stereo chooses its correlation implementation by a fl
 
 - "reference": the network's own 3-D modules, what training runs;
 - "planar": 2-D convs and rank-4 tensors only, for phone accelerators (NNAPI, CoreML);
-- "fast": for onnxruntime on CPUs (sub-pixel transposed convs that int8 can quantize, softmax over the
-  last axis, the weighted average as one gather and one sum).
+- "fast": for onnxruntime on CPUs (sub-pixel transposed convs that int8 can quantize, and the softmax
+  folded into the weighted average: exp(logits - max) summed with the colours, divided by its own sum).
 
 All compute the same function (tests/test_implementations.py checks each against the reference in float64).
 The rewrites derive their weights from the trained modules; the network and its checkpoint keys are unchanged.

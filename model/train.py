@@ -24,9 +24,9 @@ from tqdm import tqdm
 from .checkpoint import load_checkpoint, save_checkpoint
 from .config import DualCamConfig, preset
 from .dataset import SceneFlowDataset, SyntheticStereoDataset
-from .evaluate import evaluate_method, list_pairs, network_method
+from .evaluate import CAMERAS, evaluate_method, list_pairs, network_method
 from .network import DualCamNet
-from .simulate import CONSUMER_CAMERA, CameraModel
+from .simulate import CameraModel
 
 # --camera: how the training pairs' two cameras differ
 CAMERAS = {
@@ -260,11 +260,11 @@ def validate(model: DualCamNet, pairs_dir: Path) -> dict[str, float]:
     model.eval()
     method, pairs, out = network_method(model), list_pairs(pairs_dir), {}
     for setup in (1, 2):
-        for camera_name, camera in (("", None), ("consumer", CONSUMER_CAMERA)):
+        for camera in CAMERAS:
             result = evaluate_method(method, pairs, setup=setup, layout="paper", camera=camera)
-            if setup == 1 and camera is None:
+            if setup == 1 and camera == "plain":
                 out |= {name: round(v["cpsnr"], 2) for name, v in result["pairs"].items()}
-            out["_".join(filter(None, ("mean", camera_name, f"s{setup}")))] = round(result["mean"]["cpsnr"], 2)
+            out["_".join(filter(None, ("mean", "" if camera == "plain" else camera, f"s{setup}")))] = round(result["mean"]["cpsnr"], 2)
     return out
 
 
