@@ -18,16 +18,16 @@ import sys
 import tempfile
 from pathlib import Path
 
+from .machine import in_fresh_process
+
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results"
 MODELS = ROOT / "runtime" / "models"
 
 
-def in_fresh_process(job: dict) -> dict:
-    """Run one measurement (see `one`) in a new interpreter and return its JSON result."""
-    out = subprocess.run([sys.executable, "-m", "dualcam.benchmarks.bench", "--one", json.dumps(job)],
-                         check=True, capture_output=True, text=True).stdout
-    return json.loads(out.strip().splitlines()[-1])
+def measure_apart(job: dict) -> dict:
+    """One measurement (see `one`) in a new interpreter."""
+    return in_fresh_process(["-m", "dualcam.benchmarks.bench", "--one", json.dumps(job)])
 
 
 def one(job: dict) -> dict:
@@ -64,7 +64,7 @@ def tile_suite(args: argparse.Namespace, manifest: dict, work: Path, log) -> dic
     common = {"warmup": args.warmup, "repeats": args.repeats}
     rows = {}
     log("tile: torch eager fp32")
-    rows["torch_eager_fp32"] = {"graph": "reference 3-D (torch)", **in_fresh_process(
+    rows["torch_eager_fp32"] = {"graph": "reference 3-D (torch)", **measure_apart(
         {"kind": "torch", "config": manifest["config"], "height": height, "width": width, **common})}
     folders = [(args.models, "")]
     if args.reference:
@@ -77,7 +77,7 @@ def tile_suite(args: argparse.Namespace, manifest: dict, work: Path, log) -> dic
             log(f"tile: {prefix}{role}")
             of = files.get(entry.get("of"), entry)
             rows[prefix + role] = {"graph": of.get("graph"), "precision": of.get("precision"), "format": entry["format"],
-                                   **in_fresh_process({"kind": "onnx", "path": str(folder / entry["file"]),
+                                   **measure_apart({"kind": "onnx", "path": str(folder / entry["file"]),
                                                        "threads": args.threads, **common})}
     for row in rows.values():
         row["gflops_effective"] = round(gflop / row["median_s"], 1)
@@ -101,7 +101,7 @@ def pipeline_suite(args: argparse.Namespace, manifest: dict, work: Path, log) ->
             row = {"pair": name, "megapixels": round(height * width / 1e6, 2), "size": f"{width}x{height}", "dualcam_run": run}
             if run["exit"] == 0 and run["disparity_max_px"]:
                 search = 16 * -(-int(run["disparity_max_px"]) // 16)
-                row["sgbm_gf"] = in_fresh_process({"kind": "sgbm_gf", "mono": str(pair[0]), "color": str(pair[1]),
+                row["sgbm_gf"] = measure_apart({"kind": "sgbm_gf", "mono": str(pair[0]), "color": str(pair[1]),
                                                    "max_disparity": search, "warmup": 0, "repeats": 1})
                 row["dualcam_over_sgbm_gf"] = round(run["seconds"] / row["sgbm_gf"]["median_s"], 2)
             if megapixels == one_mp and "fp32" in models and models["fp32"] != default:

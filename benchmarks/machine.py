@@ -5,8 +5,11 @@ machine and compares against peaks measured alongside, never against a datasheet
 """
 from __future__ import annotations
 
+import json
 import os
 import platform
+import subprocess
+import sys
 import time
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -15,6 +18,13 @@ import numpy as np
 
 ISA_FLAGS = ("avx2", "fma", "avx512f", "avx512_vnni", "avx512_bf16", "avx_vnni", "amx_tile", "amx_int8", "amx_bf16",
              "asimd", "asimddp", "i8mm", "sve")
+
+
+def in_fresh_process(argv: list[str]) -> dict:
+    """Run `python ARGV` (one measurement) in a new interpreter, so its peak memory and caches are its own,
+    and return the JSON object it prints last."""
+    out = subprocess.run([sys.executable, *argv], check=True, capture_output=True, text=True).stdout
+    return json.loads(out.strip().splitlines()[-1])
 
 
 def cpu_info() -> dict:

@@ -12,12 +12,10 @@ import argparse
 import json
 import resource
 import statistics
-import subprocess
-import sys
 import time
 from pathlib import Path
 
-from dualcam.benchmarks.machine import cpu_info
+from dualcam.benchmarks.machine import cpu_info, in_fresh_process
 
 RESULTS = Path(__file__).parent / "results"
 SAMPLES = Path(__file__).parent.parent / "runtime" / "samples"
@@ -65,10 +63,8 @@ def main() -> None:
     for role, entry in manifest["files"].items():
         if entry.get("format") not in ("onnx", "ort"):
             continue
-        out = subprocess.run([sys.executable, __file__, "--one", str(args.models / entry["file"]),
-                              "--repeats", str(args.repeats), "--threads", str(args.threads)],
-                             check=True, capture_output=True, text=True).stdout
-        rows[role] = json.loads(out.strip().splitlines()[-1])
+        rows[role] = in_fresh_process([__file__, "--one", str(args.models / entry["file"]),
+                                       "--repeats", str(args.repeats), "--threads", str(args.threads)])
         r = rows[role]
         print(f"{role:12} {r['seconds']:6.3f} s/tile (min {r['min']:.3f})  peak RSS {r['peak_rss_mb']:6.0f} MB", flush=True)
     machine = cpu_info()

@@ -12,12 +12,10 @@ import argparse
 import json
 import resource
 import statistics
-import subprocess
-import sys
 import time
 from pathlib import Path
 
-from dualcam.benchmarks.machine import cpu_info
+from dualcam.benchmarks.machine import cpu_info, in_fresh_process
 
 
 def measure(name: str, height: int, width: int, repeats: int, device: str, bf16: bool) -> dict:
@@ -68,9 +66,8 @@ def main() -> None:
         return
     rows = []
     for name in args.presets:
-        out = subprocess.run([sys.executable, __file__, "--one", name, "--tile", args.tile, "--repeats",
-                              str(args.repeats), "--device", args.device] + ["--bf16"] * args.bf16, check=True, capture_output=True, text=True).stdout
-        rows.append(json.loads(out.strip().splitlines()[-1]))
+        rows.append(in_fresh_process([__file__, "--one", name, "--tile", args.tile, "--repeats", str(args.repeats),
+                                      "--device", args.device] + ["--bf16"] * args.bf16))
         r = rows[-1]
         print(f"{name:8} {r['params']:>10,} params {r['gflop']:8.1f} GFLOP {r['seconds']:7.2f} s "
               f"{r['peak_mb']:7.0f} MB", flush=True)
