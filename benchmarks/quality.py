@@ -14,8 +14,8 @@ import json
 from pathlib import Path
 
 from dualcam.benchmarks.machine import cpu_info
-from dualcam.model.checkpoint import load_model
-from dualcam.model.evaluate import BASELINES, CAMERAS, LAYOUTS, evaluate_method, list_pairs, network_method, runtime_method
+from dualcam.model.evaluate import (BASELINES, CAMERAS, LAYOUTS, add_network_arguments, check_network_arguments,
+                                    evaluate_method, list_pairs, network_from_arguments)
 
 
 def markdown(report: dict) -> str:
@@ -34,18 +34,15 @@ def markdown(report: dict) -> str:
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("pairs_dir", type=Path)
-    p.add_argument("--runtime", choices=("int8", "fp32", "mobile", "torch"), default="int8",
-                   help="as dualcam-eval: an exported model through the runtime, or torch on a checkpoint")
-    p.add_argument("--models", type=Path, default=None, help="export folder; default: the shipped models")
-    p.add_argument("--checkpoint", type=Path, default=None, help="with --runtime torch")
+    add_network_arguments(p)
     p.add_argument("--cameras", nargs="+", choices=list(CAMERAS), default=list(CAMERAS))
     p.add_argument("--layouts", nargs="+", choices=LAYOUTS, default=list(LAYOUTS))
     p.add_argument("--no-baselines", action="store_true", help="only the network (its numbers alone)")
     p.add_argument("--out", type=Path, default=Path(__file__).parent / "results" / "quality.json")
     args = p.parse_args()
+    check_network_arguments(p, args)
     pairs = list_pairs(args.pairs_dir)
-    network = (network_method(load_model(args.checkpoint)) if args.runtime == "torch"
-               else runtime_method(args.runtime, args.models))
+    network = network_from_arguments(args)
     methods = {"dualcam": network} | ({} if args.no_baselines else BASELINES)
     reports = []
     for camera in args.cameras:

@@ -92,6 +92,32 @@ def evaluate_pair(method: Method, pair_dir: Path, setup: int, layout: str, camer
     }
 
 
+def add_network_arguments(p: argparse.ArgumentParser) -> None:
+    """--runtime/--models/--checkpoint, shared by dualcam-eval and the quality benchmark."""
+    p.add_argument("--runtime", choices=("int8", "fp32", "mobile", "torch"), default="int8",
+                   help="an exported model through dualcam.runtime (default int8, what dualcam-run uses on a CPU), "
+                        "or torch: a checkpoint on the whole image")
+    p.add_argument("--models", type=Path, default=None,
+                   help="an export folder (dualcam-export --out) for the runtime; default: the shipped models")
+    p.add_argument("--checkpoint", type=Path, default=None, help="with --runtime torch; default: the shipped weights")
+
+
+def check_network_arguments(p: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """Refuse a combination that would silently measure another model than the one named."""
+    if args.checkpoint is not None and args.runtime != "torch":
+        p.error("--checkpoint needs --runtime torch (or export it and give --models)")
+    if args.models is not None and args.runtime == "torch":
+        p.error("--models is an export folder for the runtime; with --runtime torch give --checkpoint")
+
+
+def network_from_arguments(args: argparse.Namespace) -> Method:
+    if args.runtime == "torch":
+        from .checkpoint import load_model
+
+        return network_method(load_model(args.checkpoint))
+    return runtime_method(args.runtime, args.models)
+
+
 def evaluate_method(method: Method, pair_dirs: list[Path], setup: int, layout: str, camera: str = "plain") -> dict:
     """Every pair; one that fails (unreadable, refused by the runtime) is reported under "failed" and
     left out of the mean, so the others' results survive."""
@@ -125,28 +151,17 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--camera", choices=list(CAMERAS), default="plain",
                    help="plain: the paper's protocol; consumer: the colour view first recorded by a small-sensor "
                         "camera (half resolution, JPEG q80, its own tone and white balance)")
-    p.add_argument("--runtime", choices=("int8", "fp32", "mobile", "torch"), default="int8",
-                   help="an exported model through dualcam.runtime (default int8, what dualcam-run uses on a CPU), "
-                        "or torch: a checkpoint on the whole image")
-    p.add_argument("--models", type=Path, default=None,
-                   help="an export folder (dualcam-export --out) for the runtime; default: the shipped models")
-    p.add_argument("--checkpoint", type=Path, default=None, help="with --runtime torch; default: the shipped weights")
+    add_network_arguments(p)
     p.add_argument("--no-baselines", action="store_true", help="only the network")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
     args = p.parse_args(argv)
 
-    if args.checkpoint is not None and args.runtime != "torch":
-        p.error("--checkpoint needs --runtime torch (or export it and give --models)")
+    check_network_arguments(p, args)
     try:
         pair_dirs = list_pairs(args.pairs_dir)
         if not pair_dirs:
             raise ValueError(f"{args.pairs_dir}: no pairs (folders with left.png and right.png)")
-        if args.runtime == "torch":
-            from .checkpoint import load_model
-
-            network = network_method(load_model(args.checkpoint))
-        else:
-            network = runtime_method(args.runtime, args.models)
+        network = network_from_arguments(args)
     except (OSError, ValueError, RuntimeError) as error:
         print(f"dualcam-eval: {error}", file=sys.stderr)
         return 2

@@ -84,6 +84,16 @@ def test_a_file_that_is_not_a_checkpoint_is_refused_in_one_line(tmp_path, motorc
     assert len(err) == 1 and "not a dualcam checkpoint" in err[0] and str(fake) in err[0]
 
 
+
+@pytest.mark.parametrize("args, named", [(["--checkpoint", "x.pt"], "--checkpoint"),
+                                         (["--runtime", "torch", "--models", "export"], "--models")])
+def test_a_model_option_the_chosen_runtime_would_ignore_is_refused(motorcycle_crop, args, named, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main([str(motorcycle_crop), *args])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert exit_.value.code == 2 and err[-1].startswith(f"dualcam-eval: error: {named}")
+
+
 def test_the_torch_model_colours_a_whole_pair_at_a_reduced_scale_when_disparities_exceed_d():
     from dualcam.model.checkpoint import load_model
     from dualcam.model.predict import predict
