@@ -44,11 +44,13 @@ def measure_onnx(path: Path, warmup: int, repeats: int, threads: int) -> dict:
     """An exported model through the runtime's own session settings (torch is never imported)."""
     from dualcam.runtime.session import TileModel
 
+    imports_mb = peak_memory_mb()
     start = time.perf_counter()
     model = TileModel(path, threads=threads)
     load = time.perf_counter() - start
     tile = sample_tile(model.tile_height, model.tile_width, model.max_disparity)
-    return {**timed(lambda: model(*tile), warmup, repeats), "load_s": load, "peak_rss_mb": peak_memory_mb()}
+    return {**timed(lambda: model(*tile), warmup, repeats), "load_s": load, "peak_rss_mb": peak_memory_mb(),
+            "imports_rss_mb": imports_mb, "tile": f"{model.tile_height}x{model.tile_width}"}
 
 
 def measure_torch(config: dict, height: int, width: int, warmup: int, repeats: int) -> dict:
