@@ -59,9 +59,9 @@ object Resize {
     }
 
     /** Source index and the two tap weights of each destination sample of OpenCV's bilinear resize. */
-    private class Taps(val index: IntArray, val near: FloatArray, val far: FloatArray)
+    internal class Taps(val index: IntArray, val near: FloatArray, val far: FloatArray)
 
-    private fun linearTaps(sourceSize: Int, destSize: Int): Taps {
+    internal fun linearTaps(sourceSize: Int, destSize: Int): Taps {
         val scale = 1.0 / (destSize.toDouble() / sourceSize)
         val index = IntArray(destSize)
         val near = FloatArray(destSize)

@@ -73,22 +73,21 @@ object Guided {
             for (k in 0 until c) slope.data[i * c + k] = (means.data[m + 2 + c + k] - meanI * means.data[m + 2 + k]) / variance
         }
         val coefficients = FloatImage.stack(Resize.box(slope, radius), low, guide)
-        // Columns as cv2.resize's bilinear does them, rows interpolated with the runtime's own clipped
-        // source rows (it upsamples in strips this way).
+        // Columns as cv2.resize's bilinear does them; rows with the same taps, applied here because the
+        // runtime upsamples in strips this way.
         val wide = Resize.linearRows(coefficients, guideFull.width)
+        val rows = Resize.linearTaps(h, guideFull.height)
         val out = FloatImage(guideFull.height, guideFull.width, c)
         val stride = 2 * c + 1
-        val step = h.toDouble() / guideFull.height
         for (y in 0 until guideFull.height) {
-            val source = ((y + 0.5) * step - 0.5).coerceIn(0.0, (h - 1).toDouble())
-            val upper = Math.floor(source).toInt()
-            val lower = minOf(upper + 1, h - 1)
-            val frac = (source - upper).toFloat()
+            val upper = rows.index[y]
             val a = wide[upper]
-            val b = wide[lower]
+            val b = wide[minOf(upper + 1, h - 1)]
+            val near = rows.near[y]
+            val far = rows.far[y]
             for (x in 0 until guideFull.width) {
                 val i = y * guideFull.width + x
-                fun up(k: Int): Float = a[x * stride + k] * (1 - frac) + b[x * stride + k] * frac
+                fun up(k: Int): Float = a[x * stride + k] * near + b[x * stride + k] * far
                 val detail = guideFull.data[i] - up(2 * c)
                 for (k in 0 until c) out.data[i * c + k] = up(c + k) + up(k) * detail
             }
