@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 SAMPLES := runtime/samples
 DEMO_OUT := demo
 
-.PHONY: install demo test clean android-deps apk test-arm64
+.PHONY: install demo test clean android-deps apk test-arm64 gpu-train
 
 install: $(VENV)/.installed
 
@@ -32,6 +32,31 @@ apk: install android-deps
 
 test-arm64: install android-deps
 	$(MAKE) -C android_demo test-arm64 PY=$(abspath $(PY))
+
+# On a lent GPU machine, whose python3 holds CUDA torch and can fetch nothing: measure the training step under
+# each speed option (benchmarks/train_speed.py), then train with the fastest for GPU_MINUTES, its iterations
+# set so the learning-rate schedule ends with the time. The plan is kept in GPU_RUN, so the same command
+# (with GPU_RUN carried back) resumes the run. Carry the texture set, built small enough to travel:
+#   python -m dualcam.model.textures build runs/textures512 --max-side 512
+# The package is put on the path by links, not installed, so no build tool is needed there.
+GPU_PY ?= python3
+GPU_RUN ?= runs/gpu
+GPU_MINUTES ?= 7
+GPU_SHAPE ?= --preset mobile --batch 8 --crop 256x512
+GPU_WORKERS ?= 14
+GPU_TRAIN ?= --init model/weights/mobile.pt --lr 5e-4 --seed 3 --textures runs/textures512 --ckpt-every 200
+GPU_SITE := /tmp/dualcam-site
+
+gpu-train:
+	mkdir -p $(GPU_SITE)/dualcam $(GPU_RUN)
+	for part in model export runtime benchmarks; do ln -sfn $(CURDIR)/$$part $(GPU_SITE)/dualcam/$$part; done
+	test -s $(GPU_RUN)/plan.txt || { \
+	  PYTHONPATH=$(GPU_SITE) $(GPU_PY) benchmarks/train_speed.py $(GPU_SHAPE) --workers $(GPU_WORKERS) --steps 10 \
+	    --out $(GPU_RUN)/train_speed.json && \
+	  PYTHONPATH=$(GPU_SITE) $(GPU_PY) benchmarks/train_speed.py --plan $(GPU_RUN)/train_speed.json \
+	    --minutes $(GPU_MINUTES) > $(GPU_RUN)/plan.txt; }
+	PYTHONPATH=$(GPU_SITE) $(GPU_PY) -m dualcam.model.train $(GPU_SHAPE) $(GPU_TRAIN) $$(cat $(GPU_RUN)/plan.txt) \
+	  --workers $(GPU_WORKERS) --minutes $(GPU_MINUTES) --out $(GPU_RUN)
 
 clean:
 	rm -rf $(VENV) $(DEMO_OUT) *.egg-info

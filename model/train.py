@@ -10,6 +10,7 @@ import json
 import math
 import os
 import platform
+import statistics
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -78,7 +79,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="checkpoint and stop after this much wall time; the same command resumes (for machines "
                         "lent in pieces, e.g. 9-minute calls)")
     p.add_argument("--profile", type=int, default=0, metavar="STEPS",
-                   help="profile this many training steps, print where the time goes by operator, and stop")
+                   help="time and profile this many training steps, print where the time goes by operator, write "
+                        "OUT/profile.json and stop (benchmarks/train_speed.py compares the speed options with it)")
+    speed = p.add_argument_group("speed options (same numbers, other kernels; measure them with --profile)")
+    speed.add_argument("--channels-last", action="store_true",
+                       help="weights in channels-last memory, so convolutions and BatchNorms use NDHWC kernels "
+                            "(with bf16 on a CPU, torch 2.13's strided 3-D conv gradients turned NaN)")
+    speed.add_argument("--fp32-batchnorm", action="store_true",
+                       help="BatchNorm in float32 under bf16 autocast (CUDA's 5-D bf16 BatchNorm kernels are slow)")
+    speed.add_argument("--compile", action="store_true", help="torch.compile the training step's model")
     return p.parse_args(argv)
 
 
@@ -120,6 +129,7 @@ def train(args: argparse.Namespace) -> DualCamNet:
     model = DualCamNet(config).to(device)
     if args.init is not None and resume is None:
         load_init(model, args.init)
+    apply_speed_options(model, args.channels_last, args.fp32_batchnorm)
     params = model.parameters()
     optimizer = (torch.optim.AdamW(params, lr=args.lr, weight_decay=1e-4) if args.optimizer == "adam"
                  else torch.optim.RMSprop(params, lr=args.lr))
@@ -132,6 +142,8 @@ def train(args: argparse.Namespace) -> DualCamNet:
     if distributed:
         # SyncBatchNorm needs a GPU; on CPU, DDP broadcasts rank 0's BN statistics before every forward.
         net = DistributedDataParallel(nn.SyncBatchNorm.convert_sync_batchnorm(model) if device.type == "cuda" else model)
+    if args.compile:
+        net = torch.compile(net)
 
     height, width = (int(v) for v in args.crop.split("x"))
     camera = CAMERAS[args.camera]
@@ -160,6 +172,9 @@ def train(args: argparse.Namespace) -> DualCamNet:
             group["lr"] = learning_rate(args, step)
         loss = train_step(net, batch, optimizer, args.bf16, device)
         step += 1
+        if not math.isfinite(loss.item()):  # stop before a checkpoint holds the damage; the last one is intact
+            raise SystemExit(f"dualcam-train: the loss is {loss.item()} at step {step}; stopped, {last} is from "
+                             f"before it (a speed option, or a learning rate too high for this run?)")
         out_of_time = out_of_time_everywhere(args.minutes, session_start, distributed, device)
         if rank != 0:
             if out_of_time:
@@ -197,6 +212,20 @@ def load_init(model: DualCamNet, path: Path) -> None:
         raise SystemExit(f"--init {path}: lacks {len(missing)} tensors this config needs, e.g. {missing[0]}")
 
 
+def apply_speed_options(model: nn.Module, channels_last: bool, fp32_batchnorm: bool) -> None:
+    """In place; parameters, state_dict keys and checkpoints stay as they are."""
+    if channels_last:
+        formats = {4: torch.channels_last, 5: torch.channels_last_3d}
+        for tensor in [*model.parameters(), *model.buffers()]:
+            if tensor.dim() in formats:
+                tensor.data = tensor.data.contiguous(memory_format=formats[tensor.dim()])
+    if fp32_batchnorm:
+        for module in model.modules():
+            if isinstance(module, nn.modules.batchnorm._BatchNorm):
+                # autocast leaves BatchNorm in its input's dtype, so a float32 input makes it run in float32
+                module.register_forward_pre_hook(lambda _, inputs: (inputs[0].float(),))
+
+
 def out_of_time_everywhere(minutes: float | None, since: float, distributed: bool, device: torch.device) -> bool:
     """Whether this run's time is up; under DDP rank 0's clock decides for all, so every rank stops at
     the same step."""
@@ -221,26 +250,58 @@ def train_step(net: nn.Module, batch: dict[str, torch.Tensor], optimizer: torch.
 
 
 def profile_steps(net: nn.Module, loader: DataLoader, optimizer: torch.optim.Optimizer,
-                  args: argparse.Namespace, device: torch.device) -> list[tuple[str, float]]:
-    """Share of training-step time per operator (self time, device time on a GPU), after one warm-up
-    step: the check to run on a CPU before spending a GPU's time, e.g. on how much normalisation costs."""
+                  args: argparse.Namespace, device: torch.device) -> dict:
+    """Median seconds per training step and each operator's share of it (self time, device time on a GPU),
+    after warm-up steps: the check to run on a CPU before spending a GPU's time, e.g. on what normalisation
+    costs. Printed, and written to OUT/profile.json."""
     from torch.profiler import ProfilerActivity, profile
 
-    batches = iter(loader)
-    train_step(net, next(batches), optimizer, args.bf16, device)
-    activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if device.type == "cuda" else [])
-    with profile(activities=activities) as prof:
-        for _ in range(args.profile):
-            train_step(net, next(batches), optimizer, args.bf16, device)
+    def synchronize() -> None:
         if device.type == "cuda":
             torch.cuda.synchronize()
+
+    warmup = 3 if args.compile else 1
+    if len(loader) < warmup + 2 * args.profile:
+        raise SystemExit(f"--profile {args.profile} needs --iters of at least {warmup + 2 * args.profile}")
+    loaded = iter(loader)
+    batches = [next(loaded) for _ in range(warmup + 2 * args.profile)]  # rendered before the clock starts
+    losses = [train_step(net, batch, optimizer, args.bf16, device) for batch in batches[:warmup]]
+    times = []
+    for batch in batches[warmup:warmup + args.profile]:
+        synchronize()
+        start = time.perf_counter()
+        losses.append(train_step(net, batch, optimizer, args.bf16, device))
+        synchronize()
+        times.append(time.perf_counter() - start)
+    activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if device.type == "cuda" else [])
+    with profile(activities=activities) as prof:
+        for batch in batches[warmup + args.profile:]:
+            losses.append(train_step(net, batch, optimizer, args.bf16, device))
+        synchronize()
     attr = "self_device_time_total" if device.type == "cuda" else "self_cpu_time_total"
     events = [(e.key, getattr(e, attr)) for e in prof.key_averages()]
     total = sum(t for _, t in events) or 1.0
     shares = sorted(((k, t / total) for k, t in events), key=lambda kv: -kv[1])
+    losses = [loss.item() for loss in losses]
+    result = {"step_seconds": statistics.median(times), "steps": args.profile, "device": str(device),
+              "finite": all(math.isfinite(loss) for loss in losses), "losses": losses,
+              "gpu": torch.cuda.get_device_name(device) if device.type == "cuda" else None,
+              "options": {k: getattr(args, k) for k in ("bf16", "channels_last", "fp32_batchnorm", "compile")},
+              "batch": args.batch, "crop": args.crop, "preset": args.preset,
+              "batchnorm_share": sum(share for name, share in shares if is_batchnorm(name)),
+              "operators": [[name, round(share, 4)] for name, share in shares[:15]]}
+    print(f"{result['step_seconds']:.3f} s per step (median of {args.profile}), "
+          f"BatchNorm {100 * result['batchnorm_share']:.1f} %" + ("" if result["finite"] else ", THE LOSS DIVERGED"))
     for name, share in shares[:15]:
         print(f"{100 * share:5.1f} %  {name}")
-    return shares
+    (args.out / "profile.json").write_text(json.dumps(result, indent=1) + "\n")
+    return result
+
+
+def is_batchnorm(operator: str) -> bool:
+    """ATen's batch_norm ops and CUDA kernels, cuDNN's bn_fw/bn_bw kernels and its NHWC batchnorm kernels."""
+    name = operator.lower()
+    return any(key in name for key in ("batch_norm", "batchnorm", "bn_fw", "bn_bw"))
 
 
 def training_record(args: argparse.Namespace, world: int, device: torch.device) -> dict:
@@ -250,7 +311,8 @@ def training_record(args: argparse.Namespace, world: int, device: torch.device) 
             "textures": str(args.textures) if args.textures else None, "camera": args.camera,
             "init": str(args.init) if args.init else None,
             "seed": args.seed, "iters": args.iters, "batch": args.batch, "world": world, "crop": args.crop, "optimizer": args.optimizer,
-            "lr": args.lr, "bf16": args.bf16, "device": str(device),
+            "lr": args.lr, "bf16": args.bf16, "device": str(device), "channels_last": args.channels_last,
+            "fp32_batchnorm": args.fp32_batchnorm, "compile": args.compile,
             "machine": f"{platform.node()} {cpu} x{os.cpu_count()} cores, torch {torch.__version__}"}
 
 

@@ -25,3 +25,21 @@ def test_bench_measures_a_tiny_export_and_writes_json_markdown_and_plots(tmp_pat
     assert result["pipeline"]["budgets"][0]["budget_mb"] == 512
     assert "| int8 |" in (out / "bench.md").read_text()
     assert (out / "bench_tile.png").stat().st_size > 0 and (out / "bench_pipeline.png").stat().st_size > 0
+
+
+def test_train_speed_compares_the_options_as_profiled_training_steps(tmp_path):
+    from dualcam.benchmarks.train_speed import VARIANTS, plan, main as train_speed
+
+    out = tmp_path / "speed.json"
+    train_speed(["--variants", "bf16", "fp32, channels-last", "--preset", "tiny", "--crop", "32x64", "--batch", "2",
+                 "--steps", "1", "--workers", "0", "--out", str(out)])
+    result = json.loads(out.read_text())
+    assert result["device"] == "cpu" and result["machine"]["cores"] >= 1
+    rows = result["rows"]
+    assert rows["bf16"]["options"]["bf16"] and not rows["fp32, channels-last"]["options"]["bf16"]
+    assert rows["fp32, channels-last"]["options"]["channels_last"]
+    assert all(r["step_seconds"] > 0 and 0 < r["batchnorm_share"] < 1 and r["finite"] for r in rows.values())
+    assert "| fp32, channels-last |" in out.with_suffix(".md").read_text()
+    fastest = min(rows, key=lambda name: rows[name]["step_seconds"])
+    iters = int(0.85 * 60 * 2 / rows[fastest]["step_seconds"])
+    assert plan(result, minutes=2) == ["--iters", str(iters), *VARIANTS[fastest]]

@@ -1,5 +1,6 @@
 import json
 import os
+import re
 import socket
 
 import cv2
@@ -14,7 +15,7 @@ from dualcam.model.network import DualCamNet
 from dualcam.model.dataset import SceneFlowDataset, SyntheticStereoDataset
 from dualcam.model.pairs import write_pfm
 from dualcam.model.simulate import CameraModel
-from dualcam.model.train import main, parse_args, sample_indices, train
+from dualcam.model.train import apply_speed_options, main, parse_args, sample_indices, train
 
 TINY = ["--preset", "tiny", "--crop", "32x64", "--batch", "2", "--workers", "0", "--ckpt-every", "2"]
 
@@ -55,6 +56,12 @@ def test_a_time_limited_run_checkpoints_and_the_same_command_resumes(tmp_path):
     assert load_checkpoint(tmp_path / "last.pt")["step"] == 2
 
 
+def test_a_diverged_loss_stops_the_run_before_a_checkpoint_keeps_it(tmp_path):
+    with pytest.raises(SystemExit, match=r"the loss is (nan|inf) at step (\d+); stopped") as stop:
+        main(TINY + ["--iters", "6", "--ckpt-every", "1", "--lr", "1e30", "--out", str(tmp_path)])
+    diverged_at = int(re.search(r"at step (\d+)", str(stop.value)).group(1))
+    assert load_checkpoint(tmp_path / "last.pt")["step"] == diverged_at - 1
+
 def test_an_ablation_starts_from_the_full_model_and_the_reverse_is_refused(tmp_path):
     main(TINY + ["--iters", "1", "--out", str(tmp_path / "full")])
     full = load_checkpoint(tmp_path / "full" / "last.pt")["model"]
@@ -69,10 +76,37 @@ def test_an_ablation_starts_from_the_full_model_and_the_reverse_is_refused(tmp_p
 def test_profile_reports_where_a_step_spends_its_time(tmp_path, capsys):
     main(TINY + ["--iters", "10", "--profile", "2", "--out", str(tmp_path)])
     lines = capsys.readouterr().out.strip().splitlines()
-    shares = [float(line.split("%")[0]) for line in lines if "%" in line]
+    shares = [float(line.split("%")[0]) for line in lines if re.match(r"\s*[\d.]+ %  ", line)]
     assert 3 <= len(shares) <= 15 and 0 < sum(shares) <= 100.01
     assert any("conv" in line.lower() for line in lines)
+    result = json.loads((tmp_path / "profile.json").read_text())
+    assert result["step_seconds"] > 0 and 0 < result["batchnorm_share"] < 1 and result["device"] == "cpu"
+    assert f"{result['step_seconds']:.3f} s per step" in "\n".join(lines)
     assert not (tmp_path / "last.pt").exists()  # profiling trains nothing worth keeping
+
+
+def test_speed_options_change_kernels_not_results():
+    torch.manual_seed(0)
+    plain, fast = DualCamNet(preset("tiny")), DualCamNet(preset("tiny"))
+    fast.load_state_dict(plain.state_dict())
+    apply_speed_options(fast, channels_last=True, fp32_batchnorm=True)
+    assert set(fast.state_dict()) == set(plain.state_dict())
+    assert all(p.is_contiguous(memory_format=torch.channels_last_3d) for p in fast.parameters() if p.dim() == 5)
+    x = (torch.rand(2, 1, 32, 64), torch.rand(2, 1, 32, 80), torch.rand(2, 2, 32, 80))
+    outputs = [net(*x) for net in (plain, fast)]
+    for y in outputs:
+        y.pow(2).mean().backward()
+    torch.testing.assert_close(outputs[1], outputs[0], atol=1e-5, rtol=1e-4)
+    for p, q in zip(plain.parameters(), fast.parameters()):
+        torch.testing.assert_close(q.grad, p.grad, atol=1e-5, rtol=1e-3)
+    norm_dtypes = {net: [] for net in (plain, fast)}
+    for net, dtypes in norm_dtypes.items():
+        for m in net.modules():
+            if isinstance(m, torch.nn.BatchNorm3d):
+                m.register_forward_hook(lambda _, __, out, dtypes=dtypes: dtypes.append(out.dtype))
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            net(*x)
+    assert set(norm_dtypes[plain]) == {torch.bfloat16} and set(norm_dtypes[fast]) == {torch.float32}
 
 
 def test_realistic_cameras_reach_the_training_data():
