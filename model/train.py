@@ -84,7 +84,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     speed = p.add_argument_group("speed options (same numbers, other kernels; measure them with --profile)")
     speed.add_argument("--channels-last", action="store_true",
                        help="weights in channels-last memory, so convolutions and BatchNorms use NDHWC kernels "
-                            "(with bf16 on a CPU, torch 2.13's strided 3-D conv gradients turned NaN)")
+                            "(with bf16 on a CPU, torch 2.13's 3-D conv weight gradients turned NaN)")
     speed.add_argument("--fp32-batchnorm", action="store_true",
                        help="BatchNorm in float32 under bf16 autocast (CUDA's 5-D bf16 BatchNorm kernels are slow)")
     speed.add_argument("--compile", action="store_true", help="torch.compile the training step's model")
