@@ -1,11 +1,14 @@
-"""Chroma working resolution as a quality lever: CPSNR and time against a cap on the working scale.
+"""The chroma policy as a quality lever: CPSNR and time against a cap on the working scale, with and
+without the chroma filter.
 
-    python benchmarks/chroma_scale.py PAIRS_DIR [--caps 1 0.75 0.5 0.35 0.25] [--out benchmarks/results/chroma_scale.json]
+    python benchmarks/chroma_scale.py PAIRS_DIR [--caps 1 0.75 0.5 0.35 0.25] [--filter on off]
+                                      [--out benchmarks/results/chroma_scale.json]
 
 The network runs as `dualcam-run` runs it (shipped int8 model through the runtime) with
 `max_chroma_scale` = each cap; `sgbm_gf` is measured in the same run. Both setups, plain and consumer cameras,
 paper layout. A lower scale averages more of the colour camera's noise but blurs colour edges the
-guided upsampling cannot restore.
+guided upsampling cannot restore; the chroma filter averages only a 3x3 window, where chroma does not follow
+the mono image.
 """
 from __future__ import annotations
 
@@ -21,10 +24,13 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("pairs_dir", type=Path)
     p.add_argument("--caps", type=float, nargs="+", default=[1.0, 0.75, 0.5, 0.35, 0.25])
+    p.add_argument("--filter", nargs="+", choices=("on", "off"), default=["on"], help="the chroma filter")
     p.add_argument("--out", type=Path, default=Path(__file__).parent / "results" / "chroma_scale.json")
     args = p.parse_args()
     pairs = list_pairs(args.pairs_dir)
-    methods = {f"dualcam@{cap:g}": runtime_method(max_chroma_scale=cap) for cap in args.caps}
+    methods = {f"dualcam@{cap:g}" + ("" if state == "on" else " unfiltered"):
+               runtime_method(max_chroma_scale=cap, chroma_filter=state == "on")
+               for cap in args.caps for state in args.filter}
     methods["sgbm_gf"] = BASELINES["sgbm_gf"]
     rows = []
     for camera in CAMERAS:
@@ -34,7 +40,7 @@ def main() -> None:
                 rows.append({"camera": camera, "setup": setup, "method": name, "cpsnr": r["mean"]["cpsnr"],
                              "seconds": r["mean"]["seconds"], "pairs": {k: v["cpsnr"] for k, v in r["pairs"].items()},
                              "failed": r["failed"]})
-                print(f"{camera:8} setup {setup} {name:14} {r['mean']['cpsnr']:6.2f} dB {r['mean']['seconds']:5.2f} s"
+                print(f"{camera:8} setup {setup} {name:24} {r['mean']['cpsnr']:6.2f} dB {r['mean']['seconds']:5.2f} s"
                       + (f"  failed: {', '.join(r['failed'])}" if r["failed"] else ""), flush=True)
     args.out.write_text(json.dumps({"machine": cpu_info(), "pairs": [q.name for q in pairs], "rows": rows}, indent=1) + "\n")
     lines = ["| camera, setup | " + " | ".join(methods) + " |", "|---|" + "---:|" * len(methods)]

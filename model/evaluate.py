@@ -46,13 +46,15 @@ def network_method(model) -> Method:
     return lambda mono_y, color_rgb: predict(model, mono_y, color_rgb).cbcr
 
 
-def runtime_method(model: str = "int8", models_dir: Path | None = None, max_chroma_scale: float = 1.0) -> Method:
+def runtime_method(model: str = "int8", models_dir: Path | None = None, max_chroma_scale: float = 1.0,
+                   chroma_filter: bool = True) -> Method:
     """What `dualcam-run` computes, through its Python API: the model loaded once, each pair handed over
     as 16-bit samples (so the file format's rounding does not blur the comparison), Cb/Cr read back from the
     16-bit RGB result, gamut clipping included."""
     from dualcam.runtime.colorize import SHIPPED_MODELS, Colorizer, load_pair
 
-    colorizer = Colorizer(model=model, models_dir=models_dir or SHIPPED_MODELS, max_chroma_scale=max_chroma_scale)
+    colorizer = Colorizer(model=model, models_dir=models_dir or SHIPPED_MODELS, max_chroma_scale=max_chroma_scale,
+                          chroma_filter=chroma_filter)
 
     def run(mono_y: np.ndarray, color_rgb: np.ndarray) -> np.ndarray:
         to16 = lambda x: np.rint(np.clip(x, 0, 1) * 65535).astype(np.uint16)  # noqa: E731

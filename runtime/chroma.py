@@ -2,8 +2,8 @@
 
 Take the pair's disparity range from the rectification check's matches (the one geometry measurement
 `dualcam-run` makes), pick the chroma working scale that brings it inside the model's d candidates,
-run the model at that scale (however it is run: whole, in strips or in tiles), and bring Cb/Cr back to
-full resolution guided by the full-resolution mono image.
+run the model at that scale (however it is run: whole, in strips or in tiles), filter its Cb/Cr guided by
+the mono image at that scale, and bring them back to full resolution guided by the full-resolution mono image.
 """
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import cv2
 import numpy as np
 
 from .color import rgb_to_ycbcr
-from .guided import guided_upsample
+from .guided import CHROMA_FILTER_EPS, CHROMA_FILTER_RADIUS, guided_filter, guided_upsample
 from .rectify import RectificationReport, check_rectification
 from .scale import working_scale
 
@@ -50,14 +50,24 @@ def downscale(mono_y: np.ndarray, ref_ycbcr: np.ndarray, scale: float) -> tuple[
     return cv2.resize(mono_y, size, interpolation=cv2.INTER_AREA), cv2.resize(ref_ycbcr, size, interpolation=cv2.INTER_AREA)
 
 
-def chroma_at_scale(infer: ImageFunction, mono_y: np.ndarray, ref_ycbcr: np.ndarray, scale: float) -> np.ndarray:
-    """Run `infer` at the chroma working scale and bring Cb/Cr back to the mono image's resolution."""
-    cbcr = infer(*downscale(mono_y, ref_ycbcr, scale))
+def filter_chroma(mono_y: np.ndarray, cbcr: np.ndarray) -> np.ndarray:
+    """The model's (H, W, 2) Cb/Cr smoothed where they do not follow the (H, W) mono image's edges."""
+    return guided_filter(mono_y, cbcr, CHROMA_FILTER_RADIUS, CHROMA_FILTER_EPS)
+
+
+def chroma_at_scale(infer: ImageFunction, mono_y: np.ndarray, ref_ycbcr: np.ndarray, scale: float,
+                    chroma_filter: bool = True) -> np.ndarray:
+    """Run `infer` at the chroma working scale, filter, and bring Cb/Cr back to the mono image's resolution."""
+    small_mono, small_ref = downscale(mono_y, ref_ycbcr, scale)
+    cbcr = infer(small_mono, small_ref)
+    if chroma_filter:
+        cbcr = filter_chroma(small_mono, cbcr)
     return np.clip(cbcr if scale == 1.0 else guided_upsample(mono_y, cbcr), 0, 1).astype(np.float32)
 
 
-def predict_chroma(infer: ImageFunction, max_disparity: int, mono_y: np.ndarray, color_rgb: np.ndarray) -> Chroma:
+def predict_chroma(infer: ImageFunction, max_disparity: int, mono_y: np.ndarray, color_rgb: np.ndarray,
+                   chroma_filter: bool = True) -> Chroma:
     """Chroma of the mono view, in the network's arrangement (colour camera on the left)."""
     ref = rgb_to_ycbcr(color_rgb)
     scale, measured = measure_scale(mono_y, ref[..., 0], max_disparity)
-    return Chroma(chroma_at_scale(infer, mono_y, ref, scale), scale, measured)
+    return Chroma(chroma_at_scale(infer, mono_y, ref, scale, chroma_filter), scale, measured)

@@ -64,6 +64,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--max-chroma-scale", type=float, default=1.0, metavar="S",
                    help="predict colour at most at this fraction of the mono resolution (0.125-1, default 1): lower "
                         "averages more of the colour camera's noise and runs faster; the detail comes from the mono image")
+    p.add_argument("--no-chroma-filter", dest="chroma_filter", action="store_false",
+                   help="keep the model's colours as predicted, without the 3x3 guided filter that removes the "
+                        "colour camera's noise left in flat regions")
     p.add_argument("--json", action="store_true", help="print each report as one JSON object a line")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress")
     p.add_argument("--version", action="version", version=f"dualcam {version('dualcam')}")
@@ -112,7 +115,7 @@ def run(args: argparse.Namespace) -> int:
         colorizer = Colorizer(baseline=args.baseline, rectify=args.rectify, accept_unverified=args.accept_unverified,
                               provider=args.provider, model=args.model, threads=args.threads,
                               memory_budget_mb=args.memory_budget or DEFAULT_BUDGET_MB,
-                              max_chroma_scale=args.max_chroma_scale)
+                              max_chroma_scale=args.max_chroma_scale, chroma_filter=args.chroma_filter)
     except InputError as error:
         print(error_line(error), file=sys.stderr)
         return 2

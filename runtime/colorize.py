@@ -4,8 +4,8 @@ read -> check the options, the model and the memory budget (no computation yet) 
 portrait shots turned into the network's arrangement, another resolution or field of view brought to the
 mono image's geometry, rectification checked (and corrected with rectify=True); a pair that cannot be
 verified, or stays misaligned, is refused -> camera side (flip) -> chroma working scale -> tiled inference
--> chroma and confidence turned back to the mono image's orientation -> guided upsampling and the YCbCr
-merge, strip by strip, with the mono image as the luma.
+-> chroma filtered, guided by the mono image -> chroma and confidence turned back to the mono image's
+orientation -> guided upsampling and the YCbCr merge, strip by strip, with the mono image as the luma.
 
 `Colorizer` loads and checks the model once and colours any number of pairs; `colorize` is one pair.
 """
@@ -23,7 +23,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from .chroma import chroma_scale, downscale
+from .chroma import chroma_scale, downscale, filter_chroma
 from .color import rgb_to_ycbcr, ycbcr_to_rgb
 from .confidence import LOW, NETWORK, STEREO_CHECK, stereo_consistency
 from .errors import InputError
@@ -122,7 +122,7 @@ class Colorizer:
     def __init__(self, *, baseline: str = "auto", rectify: bool = False, accept_unverified: bool = False,
                  provider: str = "auto", model: str | None = None, threads: int = 0,
                  memory_budget_mb: int = DEFAULT_BUDGET_MB, max_chroma_scale: float = 1.0,
-                 models_dir: Path = SHIPPED_MODELS):
+                 chroma_filter: bool = True, models_dir: Path = SHIPPED_MODELS):
         if baseline not in BASELINES:
             raise InputError("baseline", f"must be one of {', '.join(BASELINES)}, not {baseline!r}")
         if isinstance(threads, bool) or not isinstance(threads, int) or not 0 <= threads <= cpu_count():
@@ -136,7 +136,7 @@ class Colorizer:
                                                  f"not {max_chroma_scale!r}")
         self.baseline, self.rectify, self.accept_unverified = baseline, rectify, accept_unverified
         self.threads, self.memory_budget_mb, self.max_chroma_scale = threads, memory_budget_mb, float(max_chroma_scale)
-        self.provider = provider
+        self.provider, self.chroma_filter = provider, chroma_filter
         self.chosen_provider = choose_provider(provider)
         self.choice = choose_model(model or default_model(self.chosen_provider), models_dir)
         self._sessions: dict[bool, TileModel] = {}
@@ -208,8 +208,9 @@ class Colorizer:
             confidence, source = stereo_consistency(small_mono, small_ref[..., 0], choice.max_disparity), STEREO_CHECK
         if seen is not None:
             confidence = confidence * seen
+        cbcr = filter_chroma(small_mono, small[..., :2]) if self.chroma_filter else small[..., :2]
         # Back to the mono image's own orientation at the working scale, where it costs nothing.
-        cbcr = _unorient(small[..., :2], flip, transposed)
+        cbcr = _unorient(cbcr, flip, transposed)
         lap("colorize")
 
         out = merge(pair.mono_y, cbcr, pair.bit_depth)
@@ -223,6 +224,7 @@ class Colorizer:
             "baseline_orientation": "vertical (portrait: transposed in and out)" if transposed else "horizontal",
             "camera_side": side, "flipped": flip,
             "disparity_max_px": _finite(check.disparity_range[1]), "chroma_scale": round(scale, 4),
+            "chroma_filter": self.chroma_filter,
             "model": {"role": choice.role, "file": choice.path.name,
                       "sha256": choice.manifest["files"][choice.role]["sha256"]},
             "provider": {"requested": self.provider, "used": tile_model.session.get_providers()[0],
@@ -338,7 +340,7 @@ def upsample_confidence(confidence_low: np.ndarray, shape: tuple[int, int]) -> n
 def colorize(mono: str | Path | np.ndarray, color: str | Path | np.ndarray, *, baseline: str = "auto",
              rectify: bool = False, accept_unverified: bool = False, provider: str = "auto", model: str | None = None,
              threads: int = 0, memory_budget_mb: int = DEFAULT_BUDGET_MB, max_chroma_scale: float = 1.0,
-             models_dir: Path = SHIPPED_MODELS,
+             chroma_filter: bool = True, models_dir: Path = SHIPPED_MODELS,
              progress: Callable[[int, int], None] | None = None) -> tuple[np.ndarray, dict]:
     """Colour the mono camera's image with the colours of the colour camera's image (one pair).
 
@@ -349,5 +351,5 @@ def colorize(mono: str | Path | np.ndarray, color: str | Path | np.ndarray, *, b
     """
     colorizer = Colorizer(baseline=baseline, rectify=rectify, accept_unverified=accept_unverified, provider=provider,
                           model=model, threads=threads, memory_budget_mb=memory_budget_mb,
-                          max_chroma_scale=max_chroma_scale, models_dir=models_dir)
+                          max_chroma_scale=max_chroma_scale, chroma_filter=chroma_filter, models_dir=models_dir)
     return colorizer(load_pair(mono, color), progress)

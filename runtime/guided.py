@@ -16,6 +16,12 @@ import numpy as np
 # blurs real, finely textured chroma more than bilinear does, so it is deliberately not what this does.
 UPSAMPLE_RADIUS = 1
 UPSAMPLE_EPS = 1e-2
+# The network's chroma keeps some of the colour camera's noise where the scene is flat. A 3x3 guided filter
+# at the working scale, steered by the mono image, averages it away where chroma does not follow luma and
+# keeps the edges where it does (benchmarks/chroma_scale.py, the model card's "Chroma filter"). Larger
+# radii blur Middlebury's fine colour texture (cones: -0.25 dB at radius 2, -1.1 dB at radius 4).
+CHROMA_FILTER_RADIUS = 1
+CHROMA_FILTER_EPS = 1e-3
 
 
 def _box(x: np.ndarray, radius: int) -> np.ndarray:

@@ -114,6 +114,19 @@ def test_a_chroma_scale_cap_predicts_colour_smaller(pair):
         colorize_module.colorize(mono, color, max_chroma_scale=1.5)
 
 
+def test_the_chroma_filter_smooths_the_colours_and_can_be_turned_off(pair, result, tmp_path):
+    from dualcam.runtime.color import rgb_to_ycbcr
+
+    out, report = result
+    raw = tmp_path / "unfiltered.png"
+    raw_report = run_json([str(pair[0]), str(pair[1]), "-o", str(raw), "--no-chroma-filter"])
+    assert report["chroma_filter"] is True and raw_report["chroma_filter"] is False
+    filtered, unfiltered = (rgb_to_ycbcr(cv2.imread(str(p))[..., ::-1].astype(np.float32) / 255)[..., 1:]
+                            for p in (out, raw))
+    roughness = [np.abs(cv2.Laplacian(c, cv2.CV_32F)).mean() for c in (filtered, unfiltered)]
+    assert roughness[0] < 0.8 * roughness[1]  # less pixel-to-pixel colour noise
+    assert np.abs(filtered - unfiltered).mean() < 2 / 255  # the same colours
+
 def test_python_api_takes_arrays(pair):
     mono = cv2.imread(str(pair[0]), cv2.IMREAD_GRAYSCALE)
     color = cv2.imread(str(pair[1]))[..., ::-1]

@@ -16,11 +16,12 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from dualcam.runtime.chroma import downscale
+from dualcam.runtime.chroma import downscale, filter_chroma
 from dualcam.runtime.color import rgb_to_ycbcr, ycbcr_to_rgb
 from dualcam.runtime.colorize import merge
 from dualcam.runtime.errors import InputError
-from dualcam.runtime.guided import UPSAMPLE_EPS, UPSAMPLE_RADIUS, guided_upsample
+from dualcam.runtime.guided import (CHROMA_FILTER_EPS, CHROMA_FILTER_RADIUS, UPSAMPLE_EPS, UPSAMPLE_RADIUS,
+                                    guided_upsample)
 from dualcam.runtime.manifest import SHIPPED_MODELS, load_manifest
 from dualcam.runtime.planner import plan_tiles
 from dualcam.runtime.scale import MIN_SCALE, RANGE_MARGIN, working_scale
@@ -108,10 +109,13 @@ def generate() -> dict:
     low = rng.random((24, 33, 2), dtype=np.float32)
     golden["guided_upsample"] = {"radius": UPSAMPLE_RADIUS, "eps": UPSAMPLE_EPS, "guide": image(guide), "low": image(low),
                                  "result": image(guided_upsample(guide, low))}
+    guide = rng.random((24, 33), dtype=np.float32)
+    golden["chroma_filter"] = {"radius": CHROMA_FILTER_RADIUS, "eps": CHROMA_FILTER_EPS, "guide": image(guide),
+                               "chroma": image(low), "result": image(filter_chroma(guide, low))}
 
     # The pipeline after the pair's geometry is known, as Colorizer.__call__ runs it, with the probe function as
     # the model (a tile of 16x32 with d = 8): both images to the working scale, flipped into the network's
-    # arrangement, tiles, blended, flipped back, then guided upsampling and the merge into 8-bit RGB.
+    # arrangement, tiles, blended, chroma filter, flipped back, then guided upsampling and the merge into 8-bit RGB.
     mono = rng.random((24, 40), dtype=np.float32)
     color = rng.random((24, 40, 3), dtype=np.float32)
     th, tw, small_d = 16, 32, 8
@@ -123,7 +127,7 @@ def generate() -> dict:
             if side == "right":
                 small_mono, small_rgb = np.ascontiguousarray(small_mono[:, ::-1]), small_rgb[:, ::-1]
             grid = TileGrid(*small_mono.shape, th, tw, small_d, default_overlap(th, tw))
-            cbcr = run_tiled(probe_tile, grid, small_mono, rgb_to_ycbcr(small_rgb))
+            cbcr = filter_chroma(small_mono, run_tiled(probe_tile, grid, small_mono, rgb_to_ycbcr(small_rgb)))
             if side == "right":
                 cbcr = np.ascontiguousarray(cbcr[:, ::-1])
             golden["pipeline"]["cases"].append({"side": side, "scale": scale, "cbcr_low": image(cbcr),

@@ -38,30 +38,31 @@ object ChromaScale {
 }
 
 /**
- * Guided chroma upsampling (dualcam.runtime.guided.guided_upsample): bilinear low-resolution chroma plus the
- * mono image's detail that the low resolution lost, scaled by how strongly chroma follows luma locally.
+ * He et al.'s guided filter with a grey guide (dualcam.runtime.guided): the chroma filter at the working scale,
+ * and guided chroma upsampling, which adds the mono image's detail that the low resolution lost, scaled by how
+ * strongly chroma follows luma locally.
  */
 object Guided {
     const val RADIUS = 1
     const val EPS = 1e-2f
+    const val FILTER_RADIUS = 1
+    const val FILTER_EPS = 1e-3f
 
-    /** (h, w, C) `low` -> (H, W, C) at the size of the grey (H, W) `guideFull`. */
-    fun upsample(guideFull: FloatImage, low: FloatImage, radius: Int = RADIUS, eps: Float = EPS): FloatImage {
-        require(guideFull.channels == 1) { "the guide must be grey" }
-        val h = low.height
-        val w = low.width
-        val c = low.channels
-        val guide = Resize.area(guideFull, h, w)
+    /** Per-window ridge fit src ~ a * guide + b, from one box pass over [I, I*I, p, I*p] as the runtime does it:
+     * the slopes a (h, w, C) and the window means [I, I*I, p, I*p] (h, w, 2 + 2C). */
+    private fun fit(guide: FloatImage, src: FloatImage, radius: Int, eps: Float): Pair<FloatImage, FloatImage> {
+        val h = src.height
+        val w = src.width
+        val c = src.channels
         val n = h * w
-        // One box pass over [I, I*I, p, I*p], as the runtime does.
         val stack = FloatImage(h, w, 2 + 2 * c)
         for (i in 0 until n) {
             val g = guide.data[i]
             stack.data[i * (2 + 2 * c)] = g
             stack.data[i * (2 + 2 * c) + 1] = g * g
             for (k in 0 until c) {
-                stack.data[i * (2 + 2 * c) + 2 + k] = low.data[i * c + k]
-                stack.data[i * (2 + 2 * c) + 2 + c + k] = g * low.data[i * c + k]
+                stack.data[i * (2 + 2 * c) + 2 + k] = src.data[i * c + k]
+                stack.data[i * (2 + 2 * c) + 2 + c + k] = g * src.data[i * c + k]
             }
         }
         val means = Resize.box(stack, radius)
@@ -72,6 +73,40 @@ object Guided {
             val variance = means.data[m + 1] - meanI * meanI + eps
             for (k in 0 until c) slope.data[i * c + k] = (means.data[m + 2 + c + k] - meanI * means.data[m + 2 + k]) / variance
         }
+        return Pair(slope, means)
+    }
+
+    /** (h, w, C) `src` smoothed where it does not follow the grey (h, w) `guide` (guided_filter). */
+    fun filter(guide: FloatImage, src: FloatImage, radius: Int = FILTER_RADIUS, eps: Float = FILTER_EPS): FloatImage {
+        require(guide.channels == 1 && guide.height == src.height && guide.width == src.width) {
+            "the guide must be grey and of the source's size"
+        }
+        val c = src.channels
+        val (slope, means) = fit(guide, src, radius, eps)
+        val ab = FloatImage(src.height, src.width, 2 * c)
+        for (i in 0 until src.height * src.width) {
+            val m = i * (2 + 2 * c)
+            for (k in 0 until c) {
+                val a = slope.data[i * c + k]
+                ab.data[i * 2 * c + k] = a
+                ab.data[i * 2 * c + c + k] = means.data[m + 2 + k] - a * means.data[m]
+            }
+        }
+        val smooth = Resize.box(ab, radius)
+        val out = FloatImage(src.height, src.width, c)
+        for (i in 0 until src.height * src.width) {
+            for (k in 0 until c) out.data[i * c + k] = smooth.data[i * 2 * c + k] * guide.data[i] + smooth.data[i * 2 * c + c + k]
+        }
+        return out
+    }
+
+    /** (h, w, C) `low` -> (H, W, C) at the size of the grey (H, W) `guideFull`. */
+    fun upsample(guideFull: FloatImage, low: FloatImage, radius: Int = RADIUS, eps: Float = EPS): FloatImage {
+        require(guideFull.channels == 1) { "the guide must be grey" }
+        val h = low.height
+        val c = low.channels
+        val guide = Resize.area(guideFull, h, low.width)
+        val (slope, _) = fit(guide, low, radius, eps)
         val coefficients = FloatImage.stack(Resize.box(slope, radius), low, guide)
         // Columns as cv2.resize's bilinear does them; rows with the same taps, applied here because the
         // runtime upsamples in strips this way.

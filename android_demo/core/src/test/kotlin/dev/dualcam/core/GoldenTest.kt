@@ -102,6 +102,14 @@ class GoldenTest {
     }
 
     @Test
+    fun chromaFilterMatchesTheRuntime() {
+        val g = Golden.section("chroma_filter")
+        assertEquals(g.int("radius"), Guided.FILTER_RADIUS)
+        assertEquals(g.number("eps").toFloat(), Guided.FILTER_EPS)
+        assertClose("chroma filter", Golden.image(g["result"]), Guided.filter(Golden.image(g["guide"]), Golden.image(g["chroma"])), 1e-5f)
+    }
+
+    @Test
     fun pipelineMatchesTheRuntime() {
         val g = Golden.section("pipeline")
         val mono = Golden.image(g["mono"])
