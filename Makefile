@@ -37,14 +37,15 @@ test-arm64: install android-deps
 # each speed option (benchmarks/train_speed.py), then train with the fastest for GPU_MINUTES, its iterations
 # set so the learning-rate schedule ends with the time. The plan is kept in GPU_RUN, so the same command
 # (with GPU_RUN carried back) resumes the run. Carry the texture set, built small enough to travel:
-#   python -m dualcam.model.textures build runs/textures512 --max-side 512
+#   python -m dualcam.model.textures build runs/textures288 --max-side 288   (38 MB: with the tree and a
+# checkpoint it stays under the 64 MiB a call carries)
 # The package is put on the path by links, not installed, so no build tool is needed there.
 GPU_PY ?= python3
 GPU_RUN ?= runs/gpu
 GPU_MINUTES ?= 7
 GPU_SHAPE ?= --preset mobile --batch 8 --crop 256x512
 GPU_WORKERS ?= 14
-GPU_TRAIN ?= --init model/weights/mobile.pt --lr 5e-4 --seed 3 --textures runs/textures512 --ckpt-every 200
+GPU_TRAIN ?= --init model/weights/mobile.pt --lr 5e-4 --seed 3 --textures runs/textures288 --ckpt-every 200
 GPU_SITE := /tmp/dualcam-site
 
 gpu-train:

@@ -72,7 +72,8 @@ class Entry:
 def build(out: Path, debs: Path | None = None, sources: tuple[Source, ...] = SOURCES,
           max_side: int = MAX_SIDE) -> list[Entry]:
     """Fetch the packages (or take them from `debs`), keep the usable images, write OUT/index.json.
-    A smaller `max_side` makes a set small enough to carry to a lent GPU machine (512: about a third)."""
+    A smaller `max_side` makes a set small enough to carry to a lent GPU machine (288 px: 38 MB, against
+    129 MB at the default 1024 and 87 MB at 512)."""
     out.mkdir(parents=True, exist_ok=True)
     entries: list[Entry] = []
     with tempfile.TemporaryDirectory() as tmp:
