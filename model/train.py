@@ -254,6 +254,7 @@ def profile_steps(net: nn.Module, loader: DataLoader, optimizer: torch.optim.Opt
     """Median seconds per training step and each operator's share of it (self time, device time on a GPU),
     after warm-up steps: the check to run on a CPU before spending a GPU's time, e.g. on what normalisation
     costs. Printed, and written to OUT/profile.json."""
+    from torch.autograd import DeviceType
     from torch.profiler import ProfilerActivity, profile
 
     def synchronize() -> None:
@@ -278,8 +279,10 @@ def profile_steps(net: nn.Module, loader: DataLoader, optimizer: torch.optim.Opt
         for batch in batches[warmup + args.profile:]:
             losses.append(train_step(net, batch, optimizer, args.bf16, device))
         synchronize()
-    attr = "self_device_time_total" if device.type == "cuda" else "self_cpu_time_total"
-    events = [(e.key, getattr(e, attr)) for e in prof.key_averages()]
+    if device.type == "cuda":  # kernels only: an operator's device time is its kernels', counted once
+        events = [(e.key, e.self_device_time_total) for e in prof.key_averages() if e.device_type == DeviceType.CUDA]
+    else:
+        events = [(e.key, e.self_cpu_time_total) for e in prof.key_averages()]
     total = sum(t for _, t in events) or 1.0
     shares = sorted(((k, t / total) for k, t in events), key=lambda kv: -kv[1])
     losses = [loss.item() for loss in losses]
