@@ -34,15 +34,17 @@ test-arm64: install android-deps
 	$(MAKE) -C android_demo test-arm64 PY=$(abspath $(PY))
 
 # On a lent GPU machine, whose python3 holds CUDA torch and can fetch nothing: measure the training step under
-# each speed option (benchmarks/train_speed.py), then train with the fastest for GPU_MINUTES, its iterations
-# set so the learning-rate schedule ends with the time. The plan is kept in GPU_RUN, so the same command
-# (with GPU_RUN carried back) resumes the run. Carry the texture set, built small enough to travel:
+# each speed option (benchmarks/train_speed.py, a few minutes), then train with the fastest for GPU_MINUTES
+# in this call, its iterations set so the learning-rate schedule ends after GPU_TOTAL_MINUTES. The plan is kept
+# in GPU_RUN, so the same command (with GPU_RUN carried back) resumes the run: a call may last 10 minutes, so
+# the first one trains about 5. Carry the texture set, built small enough to travel:
 #   python -m dualcam.model.textures build runs/textures288 --max-side 288   (38 MB: with the tree and a
 # checkpoint it stays under the 64 MiB a call carries)
 # The package is put on the path by links, not installed, so no build tool is needed there.
 GPU_PY ?= python3
 GPU_RUN ?= runs/gpu
-GPU_MINUTES ?= 7
+GPU_MINUTES ?= 5
+GPU_TOTAL_MINUTES ?= $(GPU_MINUTES)
 GPU_SHAPE ?= --preset mobile --batch 8 --crop 256x512
 GPU_WORKERS ?= 14
 GPU_TRAIN ?= --init model/weights/mobile.pt --lr 5e-4 --seed 3 --textures runs/textures288 --ckpt-every 200
@@ -55,7 +57,7 @@ gpu-train:
 	  PYTHONPATH=$(GPU_SITE) $(GPU_PY) benchmarks/train_speed.py $(GPU_SHAPE) --workers $(GPU_WORKERS) --steps 10 \
 	    --out $(GPU_RUN)/train_speed.json && \
 	  PYTHONPATH=$(GPU_SITE) $(GPU_PY) benchmarks/train_speed.py --plan $(GPU_RUN)/train_speed.json \
-	    --minutes $(GPU_MINUTES) > $(GPU_RUN)/plan.txt; }
+	    --minutes $(GPU_TOTAL_MINUTES) > $(GPU_RUN)/plan.txt; }
 	PYTHONPATH=$(GPU_SITE) $(GPU_PY) -m dualcam.model.train $(GPU_SHAPE) $(GPU_TRAIN) $$(cat $(GPU_RUN)/plan.txt) \
 	  --workers $(GPU_WORKERS) --minutes $(GPU_MINUTES) --out $(GPU_RUN)
 
