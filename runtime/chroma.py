@@ -50,24 +50,32 @@ def downscale(mono_y: np.ndarray, ref_ycbcr: np.ndarray, scale: float) -> tuple[
     return cv2.resize(mono_y, size, interpolation=cv2.INTER_AREA), cv2.resize(ref_ycbcr, size, interpolation=cv2.INTER_AREA)
 
 
-def filter_chroma(mono_y: np.ndarray, cbcr: np.ndarray) -> np.ndarray:
-    """The model's (H, W, 2) Cb/Cr smoothed where they do not follow the (H, W) mono image's edges."""
-    return guided_filter(mono_y, cbcr, CHROMA_FILTER_RADIUS, CHROMA_FILTER_EPS)
+def filter_chroma(mono_y: np.ndarray, cbcr: np.ndarray, strip_rows: int = 256) -> np.ndarray:
+    """The model's (H, W, 2) Cb/Cr smoothed where they do not follow the (H, W) mono image's edges.
+
+    In strips of rows, so the filter's intermediate planes never exist for a whole 12-MP image; each strip
+    reads 2 * radius rows beyond its edges (the filter's two box passes), which makes it exact.
+    """
+    height = mono_y.shape[0]
+    halo = 2 * CHROMA_FILTER_RADIUS
+    out = np.empty(cbcr.shape, np.float32)
+    for top in range(0, height, strip_rows):
+        bottom = min(top + strip_rows, height)
+        first, last = max(0, top - halo), min(height, bottom + halo)
+        strip = guided_filter(mono_y[first:last], cbcr[first:last], CHROMA_FILTER_RADIUS, CHROMA_FILTER_EPS)
+        out[top:bottom] = strip[top - first : bottom - first]
+    return out
 
 
-def chroma_at_scale(infer: ImageFunction, mono_y: np.ndarray, ref_ycbcr: np.ndarray, scale: float,
-                    chroma_filter: bool = True) -> np.ndarray:
+def chroma_at_scale(infer: ImageFunction, mono_y: np.ndarray, ref_ycbcr: np.ndarray, scale: float) -> np.ndarray:
     """Run `infer` at the chroma working scale, filter, and bring Cb/Cr back to the mono image's resolution."""
     small_mono, small_ref = downscale(mono_y, ref_ycbcr, scale)
-    cbcr = infer(small_mono, small_ref)
-    if chroma_filter:
-        cbcr = filter_chroma(small_mono, cbcr)
+    cbcr = filter_chroma(small_mono, infer(small_mono, small_ref))
     return np.clip(cbcr if scale == 1.0 else guided_upsample(mono_y, cbcr), 0, 1).astype(np.float32)
 
 
-def predict_chroma(infer: ImageFunction, max_disparity: int, mono_y: np.ndarray, color_rgb: np.ndarray,
-                   chroma_filter: bool = True) -> Chroma:
+def predict_chroma(infer: ImageFunction, max_disparity: int, mono_y: np.ndarray, color_rgb: np.ndarray) -> Chroma:
     """Chroma of the mono view, in the network's arrangement (colour camera on the left)."""
     ref = rgb_to_ycbcr(color_rgb)
     scale, measured = measure_scale(mono_y, ref[..., 0], max_disparity)
-    return Chroma(chroma_at_scale(infer, mono_y, ref, scale, chroma_filter), scale, measured)
+    return Chroma(chroma_at_scale(infer, mono_y, ref, scale), scale, measured)

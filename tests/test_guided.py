@@ -77,3 +77,15 @@ def test_upsample_keeps_constant_chroma_and_2d_input():
 def test_rejects_mismatched_sizes():
     with pytest.raises(ValueError):
         guided_filter(np.zeros((10, 10), np.float32), np.zeros((10, 11), np.float32), 2, 1e-3)
+
+
+@pytest.mark.parametrize("height, strip_rows", [(1, 256), (5, 1), (257, 3), (700, 256)])
+def test_the_chroma_filter_in_strips_is_the_whole_image_filter(height, strip_rows):
+    from dualcam.runtime.chroma import filter_chroma
+    from dualcam.runtime.guided import CHROMA_FILTER_EPS, CHROMA_FILTER_RADIUS
+
+    rng = np.random.default_rng(height)
+    mono = rng.random((height, 37), dtype=np.float32)
+    cbcr = rng.random((height, 37, 2), dtype=np.float32)
+    whole = guided_filter(mono, cbcr, CHROMA_FILTER_RADIUS, CHROMA_FILTER_EPS)
+    np.testing.assert_allclose(filter_chroma(mono, cbcr, strip_rows), whole, atol=1e-6)
