@@ -40,13 +40,15 @@ test-arm64: install android-deps
 # the first one trains about 5. Carry the texture set, built small enough to travel:
 #   python -m dualcam.model.textures build runs/textures288 --max-side 288   (38 MB: with the tree and a
 # checkpoint it stays under the 64 MiB a call carries)
-# The package is put on the path by links, not installed, so no build tool is needed there.
+# The package is put on the path by links, not installed, so no build tool is needed there. tests/test_train.py
+# runs this target on the CPU (tiny preset, two variants), so it is known to work before a GPU is lent.
 GPU_PY ?= python3
 GPU_RUN ?= runs/gpu
 GPU_MINUTES ?= 5
 GPU_TOTAL_MINUTES ?= $(GPU_MINUTES)
 GPU_SHAPE ?= --preset mobile --batch 8 --crop 256x512
 GPU_WORKERS ?= 14
+GPU_SPEED ?= --steps 10
 GPU_TRAIN ?= --init model/weights/mobile.pt --lr 5e-4 --seed 3 --textures runs/textures288 --ckpt-every 200
 GPU_SITE := /tmp/dualcam-site
 
@@ -54,7 +56,7 @@ gpu-train:
 	mkdir -p $(GPU_SITE)/dualcam $(GPU_RUN)
 	for part in model export runtime benchmarks; do ln -sfn $(CURDIR)/$$part $(GPU_SITE)/dualcam/$$part; done
 	test -s $(GPU_RUN)/plan.txt || { \
-	  PYTHONPATH=$(GPU_SITE) $(GPU_PY) benchmarks/train_speed.py $(GPU_SHAPE) --workers $(GPU_WORKERS) --steps 10 \
+	  PYTHONPATH=$(GPU_SITE) $(GPU_PY) benchmarks/train_speed.py $(GPU_SHAPE) --workers $(GPU_WORKERS) $(GPU_SPEED) \
 	    --out $(GPU_RUN)/train_speed.json && \
 	  PYTHONPATH=$(GPU_SITE) $(GPU_PY) benchmarks/train_speed.py --plan $(GPU_RUN)/train_speed.json \
 	    --minutes $(GPU_TOTAL_MINUTES) > $(GPU_RUN)/plan.txt; }

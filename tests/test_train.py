@@ -2,6 +2,9 @@ import json
 import os
 import re
 import socket
+import subprocess
+import sys
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -17,6 +20,7 @@ from dualcam.model.pairs import write_pfm
 from dualcam.model.simulate import CameraModel
 from dualcam.model.train import apply_speed_options, main, parse_args, sample_indices, train
 
+ROOT = Path(__file__).resolve().parent.parent
 TINY = ["--preset", "tiny", "--crop", "32x64", "--batch", "2", "--workers", "0", "--ckpt-every", "2"]
 
 
@@ -162,3 +166,21 @@ def test_training_on_a_sceneflow_tree(tmp_path):
     assert data[0]["ref_y"].shape == (1, 32, 80) and not torch.equal(data[0]["mono_y"], data[1]["mono_y"])
     main(TINY + ["--iters", "2", "--sceneflow", str(tmp_path / "sf"), "--out", str(tmp_path / "run")])
     assert load_checkpoint(tmp_path / "run" / "last.pt")["training"]["data"] == str(tmp_path / "sf")
+
+
+def test_make_gpu_train_measures_plans_trains_and_resumes(tmp_path):
+    """The lent GPU's one command, run here on the CPU with the tiny preset and two speed variants."""
+    run = tmp_path / "gpu"
+    command = ["make", "-s", "gpu-train", f"GPU_PY={sys.executable}", f"GPU_RUN={run}", "GPU_MINUTES=0.05",
+               "GPU_TOTAL_MINUTES=0.5", "GPU_SHAPE=--preset tiny --batch 2 --crop 32x64", "GPU_WORKERS=0",
+               "GPU_SPEED=--steps 1 --variants bf16 fp32", "GPU_TRAIN=--seed 3 --ckpt-every 100"]
+    subprocess.run(command, cwd=ROOT, check=True, capture_output=True)
+    measured = json.loads((run / "train_speed.json").read_text())
+    assert set(measured["rows"]) == {"bf16", "fp32"}
+    plan = (run / "plan.txt").read_text().split()
+    assert plan[0] == "--iters" and int(plan[1]) > 1
+    first = load_checkpoint(run / "last.pt")["step"]
+    assert 1 <= first < int(plan[1])  # stopped by the call's minutes, checkpointed
+    subprocess.run(command, cwd=ROOT, check=True, capture_output=True)
+    assert (run / "plan.txt").read_text().split() == plan  # measured once: the schedule stays
+    assert load_checkpoint(run / "last.pt")["step"] > first
