@@ -13,8 +13,8 @@ import argparse
 import json
 from pathlib import Path
 
-from dualcam.benchmarks.machine import cpu_info
 from dualcam.benchmarks.bench import measure_apart
+from dualcam.benchmarks.machine import cpu_info
 
 RESULTS = Path(__file__).parent / "results"
 

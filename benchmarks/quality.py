@@ -3,7 +3,7 @@
     python benchmarks/quality.py PAIRS_DIR [--runtime int8|fp32|torch] [--models DIR | --checkpoint PATH]
                                  [--cameras plain consumer] [--out ...json]
 
-Writes the raw reports (dualcam-eval's JSON schema, one per camera, setup and layout) and prints the
+Writes the raw reports (dualcam-eval's JSON schema, one per camera, setup and layout) and, beside them, the
 markdown tables that go into the model card. "consumer" records the colour view with a fixed small-sensor
 camera first (half resolution, JPEG, its own tone and white balance): the harder, more realistic case.
 """
@@ -31,6 +31,13 @@ def markdown(report: dict) -> str:
     return "\n".join(lines)
 
 
+def write_markdown(result: dict, path: Path) -> None:
+    machine = result["machine"]
+    head = (f"Runtime {result['runtime']}: {result['source']}; {machine['cpu']}, {machine['cores']} cores, "
+            f"load average {machine.get('load_average_1min_at_start')} at the start")
+    path.write_text("\n\n".join([head, *(markdown(report) for report in result["reports"])]) + "\n")
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("pairs_dir", type=Path)
@@ -55,8 +62,9 @@ def main() -> None:
                 print(markdown(report) + "\n", flush=True)
     machine = cpu_info()
     source = str(args.checkpoint or "shipped mobile.pt") if args.runtime == "torch" else str(args.models or "shipped models")
-    args.out.write_text(json.dumps({"runtime": args.runtime, "source": source,
-                                    "machine": machine, "reports": reports}, indent=1) + "\n")
+    result = {"runtime": args.runtime, "source": source, "machine": machine, "reports": reports}
+    args.out.write_text(json.dumps(result, indent=1) + "\n")
+    write_markdown(result, args.out.with_suffix(".md"))
 
 
 if __name__ == "__main__":

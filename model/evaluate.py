@@ -39,7 +39,6 @@ METRICS = ("cpsnr", "rgb_psnr", "ssim", "seconds")
 CAMERAS = {"plain": None, "consumer": CONSUMER_CAMERA}
 
 
-
 def network_method(model) -> Method:
     from .predict import predict
 

@@ -18,6 +18,8 @@ from .guided import CHROMA_FILTER_EPS, CHROMA_FILTER_RADIUS, guided_filter, guid
 from .rectify import RectificationReport, check_rectification
 from .scale import working_scale
 
+STRIP_ROWS = 256  # rows filtered, upsampled and merged at a time, so no whole-image intermediate planes
+
 # (H, W) mono Y and (H, W, 3) reference YCbCr at the working scale -> (H, W, 2) Cb/Cr
 ImageFunction = Callable[[np.ndarray, np.ndarray], np.ndarray]
 
@@ -50,7 +52,7 @@ def downscale(mono_y: np.ndarray, ref_ycbcr: np.ndarray, scale: float) -> tuple[
     return cv2.resize(mono_y, size, interpolation=cv2.INTER_AREA), cv2.resize(ref_ycbcr, size, interpolation=cv2.INTER_AREA)
 
 
-def filter_chroma(mono_y: np.ndarray, cbcr: np.ndarray, strip_rows: int = 256) -> np.ndarray:
+def filter_chroma(mono_y: np.ndarray, cbcr: np.ndarray, strip_rows: int = STRIP_ROWS) -> np.ndarray:
     """The model's (H, W, 2) Cb/Cr smoothed where they do not follow the (H, W) mono image's edges.
 
     In strips of rows, so the filter's intermediate planes never exist for a whole 12-MP image; each strip

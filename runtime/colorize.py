@@ -23,7 +23,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from .chroma import chroma_scale, downscale, filter_chroma
+from .chroma import STRIP_ROWS, chroma_scale, downscale, filter_chroma
 from .color import rgb_to_ycbcr, ycbcr_to_rgb
 from .confidence import LOW, NETWORK, STEREO_CHECK, stereo_consistency
 from .errors import InputError
@@ -42,7 +42,6 @@ from .tiling import run_tiled
 BASELINES = ("auto", "left", "right")
 DEFAULT_BUDGET_MB = 2048  # a 12-megapixel pair fits with the memory arena on
 MIN_SIZE = 64  # px a side: below this there is too little image to match the two cameras
-STRIP_ROWS = 256  # full-resolution rows upsampled and merged at a time
 LOW_CONFIDENCE_WARNING = 0.10  # share of the image below confidence LOW that earns a warning
 
 
