@@ -48,11 +48,11 @@ def write_pair(mono: np.ndarray, color: np.ndarray, megapixels: float, folder: P
     return paths
 
 
-def run_dualcam(mono: Path, color: Path, budget_mb: int, model: str) -> dict:
-    """`dualcam-run --json` in a child process: wall time, the child's peak RSS, and its own report."""
+def run_dualcam(mono: Path, color: Path, budget_mb: int, model: str, *options: str) -> dict:
+    """`dualcam-run --json [OPTIONS]` in a child process: wall time, the child's peak RSS, and its own report."""
     out = mono.with_name("out.png")
     argv = [sys.executable, "-m", "dualcam.runtime.cli", str(mono), str(color), "-o", str(out),
-            "--memory-budget", str(budget_mb), "--model", model, "--json", "-q"]
+            "--memory-budget", str(budget_mb), "--model", model, "--json", "-q", *options]
     start = time.perf_counter()
     with tempfile.TemporaryFile("w+") as stdout, tempfile.TemporaryFile("w+") as stderr:
         process = subprocess.Popen(argv, stdout=stdout, stderr=stderr, text=True)

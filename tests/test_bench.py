@@ -43,3 +43,26 @@ def test_train_speed_compares_the_options_as_profiled_training_steps(tmp_path):
     fastest = min(rows, key=lambda name: rows[name]["step_seconds"])
     iters = int(0.85 * 60 * 2 / rows[fastest]["step_seconds"])
     assert plan(result, minutes=2) == ["--iters", str(iters), *VARIANTS[fastest]]
+
+
+def test_planner_memory_fit_bounds_every_run_and_recovers_a_linear_peak():
+    from dualcam.benchmarks.planner_memory import HEADROOM, fit
+    from dualcam.runtime.planner import BASE_MB
+
+    tile_pixels, mb = 256 * 576, 2**20
+
+    def row(role: str, arena: bool, pixels: int, bytes_per_pixel: float, session_kb: float) -> dict:
+        peak = BASE_MB + pixels * bytes_per_pixel / mb + tile_pixels * session_kb / 1024
+        return {"case": "worst", "role": role, "arena": arena, "pixels": pixels, "peak_rss_mb": round(peak)}
+
+    rows = [row("int8", True, px, 70, 5.0) for px in (3_000_000, 12_000_000)]
+    rows += [row("int8", False, px, 61, 2.0) for px in (3_000_000, 12_000_000)]
+    rows += [row("fp32", True, 3_000_000, 70, 20.0), row("fp32", True, 3_000_000, 70, 21.0)]
+    fitted = fit(rows, tile_pixels)
+    assert fitted["full_res_bytes_per_pixel"] == 72  # the steeper slope, rounded up to 4 bytes
+    session = fitted["session_kb_per_tile_pixel"]
+    assert session["fp32,True"] >= 21.0 * HEADROOM > session["fp32,True"] - 0.5  # the larger run, with headroom
+    for r in rows:
+        estimate = (BASE_MB + r["pixels"] * fitted["full_res_bytes_per_pixel"] / mb
+                    + tile_pixels * session[f"{r['role']},{r['arena']}"] / 1024)
+        assert estimate >= r["peak_rss_mb"]

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import math
 import shutil
 import struct
 import subprocess
@@ -16,10 +17,12 @@ import pytest
 from dualcam.runtime import colorize as colorize_module
 from dualcam.runtime.cli import main
 from dualcam.runtime.color import rgb_to_luma
-from dualcam.runtime.manifest import SHIPPED_MODELS
+from dualcam.runtime.manifest import SHIPPED_MODELS, load_manifest
+from dualcam.runtime.planner import estimate_peaks
 
 SAMPLES = Path(__file__).resolve().parent.parent / "runtime" / "samples"
 CROP = (slice(100, 356), slice(60, 460))  # 256 x 400 of the 500 x 741 sample pair: one tile at scale 1
+CROP_SHAPE = (256, 400)
 
 
 def write_png(path: Path, image: np.ndarray) -> Path:
@@ -146,9 +149,12 @@ def test_rectify_corrects_a_vertical_shift(pair, tmp_path):
 
 def test_a_small_budget_runs_leaner_and_stays_under_it(pair, result, tmp_path):
     assert result[1]["tiles"]["memory_arena"]  # the default budget is roomy for this crop
-    lean = run_json([str(pair[0]), str(pair[1]), "-o", str(tmp_path / "o.png"), "--memory-budget", "1000"])
+    manifest = load_manifest(SHIPPED_MODELS)
+    peaks = estimate_peaks(CROP_SHAPE, "int8", manifest["tile"], manifest["max_disparity"])
+    budget = math.ceil(peaks[False])  # fits the lean session, not the arena
+    lean = run_json([str(pair[0]), str(pair[1]), "-o", str(tmp_path / "o.png"), "--memory-budget", str(budget)])
     assert not lean["tiles"]["memory_arena"]
-    assert lean["tiles"]["estimated_peak_mb"] <= 1000 and lean["peak_rss_mb"] <= 1000
+    assert lean["tiles"]["estimated_peak_mb"] <= budget and lean["peak_rss_mb"] <= budget
     for report in (result[1], lean):  # the planner's estimate is never below what the process really used
         assert report["peak_rss_mb"] <= report["tiles"]["estimated_peak_mb"]
 

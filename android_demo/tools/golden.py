@@ -82,7 +82,7 @@ def generate() -> dict:
     golden["plans"] = []
     for height, width in ((64, 64), (500, 741), (741, 500), (1080, 1920), (1352, 1750), (3000, 4000), (4000, 3000), (6000, 8000)):
         for scale in (1.0, 0.9351, 0.5, 0.125):
-            for role in ("int8", "fp32", "mobile"):
+            for role in ("int8", "fp32", "mobile", "int8_ort", "mobile_ort", "custom"):
                 for budget in (512, 1300, 2048, 8192):
                     case = {"height": height, "width": width, "scale": scale, "role": role, "budget_mb": budget}
                     try:

@@ -114,10 +114,16 @@ object Planner {
     const val BASE_MB = 120
     const val FULL_RES_BYTES_PER_PIXEL = 84
     private val SESSION_KB_PER_TILE_PIXEL = mapOf(
-        Pair("fp32", true) to 11.5, Pair("fp32", false) to 6.0,
-        Pair("int8", true) to 7.3, Pair("int8", false) to 5.1,
-        Pair("mobile", true) to 24.5, Pair("mobile", false) to 8.0
+        Pair("fp32", true) to 24.0, Pair("fp32", false) to 8.5,
+        Pair("int8", true) to 5.5, Pair("int8", false) to 2.5,
+        Pair("mobile", true) to 28.0, Pair("mobile", false) to 8.5,
+        Pair("int8_ort", true) to 20.5, Pair("int8_ort", false) to 8.0,
+        Pair("mobile_ort", true) to 20.5, Pair("mobile_ort", false) to 8.5
     )
+
+    /** A role the table does not know (one a later export adds) is given the largest coefficient. */
+    private fun sessionKbPerTilePixel(role: String, arena: Boolean): Double =
+        SESSION_KB_PER_TILE_PIXEL[Pair(role, arena)] ?: SESSION_KB_PER_TILE_PIXEL.filterKeys { it.second == arena }.values.reduce { a, b -> Math.max(a, b) }
 
     /** Tile grid at the chroma working scale for a full-resolution (height, width) pair, fitted to the budget. */
     fun plan(height: Int, width: Int, scale: Double, role: String, tileHeight: Int, tileWidth: Int, maxDisparity: Int, budgetMb: Int): Plan {
@@ -126,8 +132,7 @@ object Planner {
         val fixed = BASE_MB + height.toDouble() * width * FULL_RES_BYTES_PER_PIXEL / (1 shl 20)
         var peak = 0.0
         for (arena in listOf(true, false)) {
-            val perPixel = SESSION_KB_PER_TILE_PIXEL[Pair(role, arena)] ?: SESSION_KB_PER_TILE_PIXEL.getValue(Pair("mobile", arena))
-            peak = fixed + tileHeight.toDouble() * (tileWidth + maxDisparity) * perPixel / 1024
+            peak = fixed + tileHeight.toDouble() * (tileWidth + maxDisparity) * sessionKbPerTilePixel(role, arena) / 1024
             if (peak <= budgetMb) return Plan(grid, arena, ChromaScale.roundHalfEven(peak))
         }
         val needed = ChromaScale.roundHalfEven(peak)
