@@ -118,6 +118,8 @@ def main() -> None:
     p.add_argument("--work", type=Path, default=Path("/tmp/dualcam-planner-memory"))
     p.add_argument("--out", type=Path, default=RESULTS)
     args = p.parse_args()
+    if len(set(args.sizes)) < 2:
+        p.error("--sizes needs two sizes at least: the full-resolution term is the slope between them")
     manifest = json.loads((args.models / "manifest.json").read_text())
     roles = [role for role, entry in manifest["files"].items() if entry.get("format") in ("onnx", "ort")]
     rows = []
