@@ -123,7 +123,8 @@ object Planner {
 
     /** A role the table does not know (one a later export adds) is given the largest coefficient. */
     private fun sessionKbPerTilePixel(role: String, arena: Boolean): Double =
-        SESSION_KB_PER_TILE_PIXEL[Pair(role, arena)] ?: SESSION_KB_PER_TILE_PIXEL.filterKeys { it.second == arena }.values.reduce { a, b -> Math.max(a, b) }
+        SESSION_KB_PER_TILE_PIXEL[Pair(role, arena)]
+            ?: SESSION_KB_PER_TILE_PIXEL.filterKeys { it.second == arena }.values.reduce { a, b -> Math.max(a, b) }
 
     /** Tile grid at the chroma working scale for a full-resolution (height, width) pair, fitted to the budget. */
     fun plan(height: Int, width: Int, scale: Double, role: String, tileHeight: Int, tileWidth: Int, maxDisparity: Int, budgetMb: Int): Plan {
