@@ -19,7 +19,7 @@ from pathlib import Path
 
 from dualcam.benchmarks.machine import cpu_info
 from dualcam.model.checkpoint import load_checkpoint, load_model
-from dualcam.model.evaluate import BASELINES, CAMERAS, evaluate_method, list_pairs, network_method
+from dualcam.model.evaluate import BASELINES, EVAL_CAMERAS, evaluate_method, list_pairs, network_method
 
 # name -> (trains on the texture set, other dualcam-train arguments that differ from the recipe, what it tests)
 VARIANTS: dict[str, tuple[bool, list[str], str]] = {
@@ -31,7 +31,7 @@ VARIANTS: dict[str, tuple[bool, list[str], str]] = {
     "no_weighted_average": (True, ["--set", "weighted_average=false"], "Table 5: one candidate by soft-argmax"),
     "no_residue": (True, ["--set", "color_residue=false"], "Table 5: C0 is the output"),
 }
-CASES = [(camera, setup) for camera in CAMERAS for setup in (1, 2)]
+CASES = [(camera, setup) for camera in EVAL_CAMERAS for setup in (1, 2)]
 
 
 def train(name: str, args: argparse.Namespace) -> Path:

@@ -17,7 +17,7 @@ import json
 from pathlib import Path
 
 from dualcam.benchmarks.machine import cpu_info
-from dualcam.model.evaluate import BASELINES, CAMERAS, evaluate_method, list_pairs, runtime_method
+from dualcam.model.evaluate import BASELINES, EVAL_CAMERAS, evaluate_method, list_pairs, runtime_method
 
 
 def main() -> None:
@@ -33,7 +33,7 @@ def main() -> None:
                for cap in args.caps for state in args.filter}
     methods["sgbm_gf"] = BASELINES["sgbm_gf"]
     rows = []
-    for camera in CAMERAS:
+    for camera in EVAL_CAMERAS:
         for setup in (1, 2):
             for name, method in methods.items():
                 r = evaluate_method(method, pairs, setup, "paper", camera)
@@ -44,7 +44,7 @@ def main() -> None:
                       + (f"  failed: {', '.join(r['failed'])}" if r["failed"] else ""), flush=True)
     args.out.write_text(json.dumps({"machine": cpu_info(), "pairs": [q.name for q in pairs], "rows": rows}, indent=1) + "\n")
     lines = ["| camera, setup | " + " | ".join(methods) + " |", "|---|" + "---:|" * len(methods)]
-    for camera in CAMERAS:
+    for camera in EVAL_CAMERAS:
         for setup in (1, 2):
             cells = [next(r for r in rows if (r["camera"], r["setup"], r["method"]) == (camera, setup, m)) for m in methods]
             lines.append(f"| {camera}, {setup} | " + " | ".join(

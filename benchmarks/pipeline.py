@@ -74,7 +74,7 @@ def run_dualcam(mono: Path, color: Path, budget_mb: int, model: str, *options: s
 def measure_sgbm_gf(mono: Path, color: Path, max_disparity: int, warmup: int, repeats: int) -> dict:
     """In this (fresh) process: the `sgbm_gf` baseline at full resolution, searching `max_disparity` px."""
     from dualcam.model.baselines import sgbm_gf
-    from dualcam.runtime.colorize import peak_memory_mb
+    from dualcam.runtime.report import peak_memory_mb
     from dualcam.runtime.imageio import as_color, as_mono, read_image
 
     mono_y, color_rgb = as_mono(read_image(mono)), as_color(read_image(color))

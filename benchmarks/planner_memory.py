@@ -26,7 +26,7 @@ import cv2
 import numpy as np
 
 from dualcam.runtime import planner
-from dualcam.runtime.manifest import SHIPPED_MODELS
+from dualcam.runtime.manifest import SHIPPED_MODELS, manifest_spec
 
 from .machine import cpu_info
 from .pipeline import run_dualcam, write_pair
@@ -55,7 +55,7 @@ def worst_case_pair(megapixels: float, folder: Path) -> tuple[Path, Path]:
 def measure(mono: Path, color: Path, manifest: dict, models: Path, role: str, arena: bool, options: tuple[str, ...]) -> dict:
     """One `dualcam-run` with the arena on or off, and what the planner estimated for it."""
     height, width = cv2.imread(str(mono), cv2.IMREAD_UNCHANGED).shape[:2]
-    peaks = planner.estimate_peaks((height, width), role, manifest["tile"], manifest["config"]["max_disparity"])
+    peaks = planner.estimate_peaks((height, width), role, manifest_spec(manifest))
     budget = math.ceil(peaks[True] if arena else peaks[False])
     run = run_dualcam(mono, color, budget, str(models / manifest["files"][role]["file"]), *options)
     if run["exit"] != 0:

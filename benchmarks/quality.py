@@ -14,7 +14,7 @@ import json
 from pathlib import Path
 
 from dualcam.benchmarks.machine import cpu_info
-from dualcam.model.evaluate import (BASELINES, CAMERAS, LAYOUTS, add_network_arguments, check_network_arguments,
+from dualcam.model.evaluate import (BASELINES, EVAL_CAMERAS, LAYOUTS, add_network_arguments, check_network_arguments,
                                     evaluate_method, list_pairs, network_from_arguments)
 
 
@@ -42,7 +42,7 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("pairs_dir", type=Path)
     add_network_arguments(p)
-    p.add_argument("--cameras", nargs="+", choices=list(CAMERAS), default=list(CAMERAS))
+    p.add_argument("--cameras", nargs="+", choices=list(EVAL_CAMERAS), default=list(EVAL_CAMERAS))
     p.add_argument("--layouts", nargs="+", choices=LAYOUTS, default=list(LAYOUTS))
     p.add_argument("--no-baselines", action="store_true", help="only the network (its numbers alone)")
     p.add_argument("--out", type=Path, default=Path(__file__).parent / "results" / "quality.json")

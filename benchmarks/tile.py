@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from dualcam.runtime.colorize import peak_memory_mb
+from dualcam.runtime.report import peak_memory_mb
 
 SAMPLES = Path(__file__).resolve().parent.parent / "runtime" / "samples"
 
@@ -41,16 +41,17 @@ def sample_tile(height: int, width: int, max_disparity: int) -> tuple[np.ndarray
 
 
 def measure_onnx(path: Path, warmup: int, repeats: int, threads: int) -> dict:
-    """An exported model through the runtime's own session settings (torch is never imported)."""
-    from dualcam.runtime.session import TileModel
+    """An exported model (a file beside its manifest) through the runtime's own session (torch is never imported)."""
+    from dualcam.runtime.session import OrtModel
 
     imports_mb = peak_memory_mb()
     start = time.perf_counter()
-    model = TileModel(path, threads=threads)
+    model = OrtModel.load(str(path), provider="cpu", threads=threads)
     load = time.perf_counter() - start
-    tile = sample_tile(model.tile_height, model.tile_width, model.max_disparity)
+    spec = model.spec
+    tile = sample_tile(spec.tile_height, spec.tile_width, spec.max_disparity)
     return {**timed(lambda: model(*tile), warmup, repeats), "load_s": load, "peak_rss_mb": peak_memory_mb(),
-            "imports_rss_mb": imports_mb, "tile": f"{model.tile_height}x{model.tile_width}"}
+            "imports_rss_mb": imports_mb, "tile": f"{spec.tile_height}x{spec.tile_width}"}
 
 
 def measure_torch(config: dict, height: int, width: int, warmup: int, repeats: int) -> dict:

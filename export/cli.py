@@ -28,11 +28,9 @@ import torch
 from dualcam.model.checkpoint import SHIPPED_WEIGHTS, load_checkpoint, load_model
 from dualcam.model.config import preset
 from dualcam.model.network import DualCamNet
-from dualcam.model.pairs import read_rgb
-from dualcam.runtime.color import rgb_to_luma
-from dualcam.runtime.manifest import MANIFEST, sha256
-from dualcam.runtime.scale import MIN_SCALE, RANGE_MARGIN
-from dualcam.runtime.tiling import default_overlap
+from dualcam.runtime.manifest import MANIFEST, ModelChoice, sha256
+from dualcam.runtime.pair import load_pair
+from dualcam.runtime.tiling import DEFAULT_TILE
 
 from .onnx_export import OPSET, agreement, export_onnx
 from .quantize import Feeds, fused_op_counts, quantize_int8, real_tiles, synthetic_tiles
@@ -43,16 +41,14 @@ FORMAT_VERSION = 1
 
 
 def sample_tiles(tile: TileShape) -> list[Feeds]:
-    """Tiles of the bundled real sample pair, as the runtime would cut them."""
-    mono = rgb_to_luma(read_rgb(SAMPLES / "motorcycle_mono.png"))
-    return list(real_tiles(tile, mono, read_rgb(SAMPLES / "motorcycle_color.png")))
+    """Tiles of the bundled real sample pair, as dualcam-run cuts them."""
+    return list(real_tiles(tile, load_pair(SAMPLES / "motorcycle_mono.png", SAMPLES / "motorcycle_color.png")))
 
 
-def tiled_quality(paths: dict[str, Path], pairs_dir: Path) -> dict:
-    """Mean CPSNR of each model through the runtime's tiled path on real pairs, Setup1 and Setup2."""
-    from dualcam.model.evaluate import evaluate_method, list_pairs
-    from dualcam.runtime.chroma import predict_chroma
-    from dualcam.runtime.session import TileModel
+def tiled_quality(models: dict[str, ModelChoice], pairs_dir: Path) -> dict:
+    """Mean CPSNR of each model through dualcam-run's pipeline on real pairs, Setup1 and Setup2."""
+    from dualcam.model.evaluate import evaluate_method, list_pairs, pipeline_method
+    from dualcam.runtime.session import OrtModel
 
     pair_dirs = list_pairs(pairs_dir)
     if not pair_dirs:
@@ -60,10 +56,8 @@ def tiled_quality(paths: dict[str, Path], pairs_dir: Path) -> dict:
     result = {"pairs": [p.name for p in pair_dirs]}
     for setup in (1, 2):
         row = {}
-        for role, path in paths.items():
-            model = TileModel(path)
-            method = lambda mono, color: predict_chroma(model.colorize_chroma, model.max_disparity, mono, color).cbcr
-            measured = evaluate_method(method, pair_dirs, setup, "paper")
+        for role, choice in models.items():
+            measured = evaluate_method(pipeline_method(OrtModel(choice, "cpu")), pair_dirs, setup, "paper")
             if measured["failed"]:  # the manifest's numbers are over every pair or none
                 raise ValueError("; ".join(f"{name}: {why}" for name, why in measured["failed"].items()))
             row[role] = round(measured["mean"]["cpsnr"], 3)
@@ -105,6 +99,7 @@ GRAPHS = {"reference": "3-D", "fast": "2-D, CPU layout", "planar": "2-D (NNAPI, 
 def export_all(args: argparse.Namespace, out: Path, log) -> dict:
     net, source = load_network(args)
     tile = TileShape.parse(args.tile, net.config.max_disparity, net.config.stride)
+    spec = tile.spec()
     reference = TileColorizer(net, tile)
     wrapper = TileColorizer(net, tile, args.implementation)
     files: dict[str, dict] = {}
@@ -117,7 +112,7 @@ def export_all(args: argparse.Namespace, out: Path, log) -> dict:
         "source": source,
         "config": net.config.to_dict(),
         "tile": {"height": tile.height, "width": tile.width, "reference_width": tile.reference_width,
-                 "stride": net.config.stride, "overlap": default_overlap(tile.height, tile.width)},
+                 "stride": net.config.stride, "overlap": spec.overlap},
         "max_disparity": tile.max_disparity,
         "inputs": {k: list(v) for k, v in tile.inputs().items()},
         "outputs": {k: list(v) for k, v in tile.outputs().items()},
@@ -126,7 +121,7 @@ def export_all(args: argparse.Namespace, out: Path, log) -> dict:
                         "reference columns x .. x + max_disparity - 1, so ref_y/ref_cbcr extend max_disparity "
                         "columns to the right of the mono tile; for the other arrangement flip both images "
                         "horizontally, run, flip the result back"),
-        "chroma_working_scale": {"range_margin": RANGE_MARGIN, "min_scale": MIN_SCALE,
+        "chroma_working_scale": {"range_margin": spec.range_margin, "min_scale": spec.min_scale,
                                  "rule": "scale = min(1, range_margin * max_disparity / measured 99th-percentile "
                                          "disparity), at least min_scale; chroma is predicted at that scale "
                                          "and upsampled guided by the full-resolution mono"},
@@ -200,8 +195,9 @@ def export_all(args: argparse.Namespace, out: Path, log) -> dict:
 
     if args.pairs:
         step = log(f"tiled quality on {args.pairs}")
-        paths = {role: out / files[role]["file"] for role in ("fp32", "int8") if role in files}
-        manifest["measured"]["tiled_cpsnr"] = tiled_quality(paths, args.pairs)
+        models = {role: ModelChoice(out / files[role]["file"], role, files[role]["sha256"], spec)
+                  for role in ("fp32", "int8") if role in files}
+        manifest["measured"]["tiled_cpsnr"] = tiled_quality(models, args.pairs)
         step()
     return manifest
 
@@ -212,7 +208,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     source.add_argument("--checkpoint", type=Path, help="trained weights (default: the shipped mobile weights)")
     source.add_argument("--preset", help="an untrained network of this preset (to try the pipeline)")
     p.add_argument("--seed", type=int, default=0, help="initialisation of an untrained --preset")
-    p.add_argument("--tile", default="256x512", help="fixed tile HxW of the exported models")
+    p.add_argument("--tile", default="{}x{}".format(*DEFAULT_TILE), help="fixed tile HxW of the exported models")
     p.add_argument("--implementation", default="fast", choices=("fast", "reference"),
                    help="matching implementation of the fp32 and int8 models (the mobile model is always 'planar')")
     p.add_argument("--int8", action="store_true", help="add the int8 QDQ model")

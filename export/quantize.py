@@ -21,21 +21,21 @@ from onnxruntime.quantization import (CalibrationDataReader, CalibrationMethod, 
                                       quantize_static)
 from onnxruntime.quantization.shape_inference import quant_pre_process
 
-from dualcam.runtime.color import rgb_to_ycbcr
-from dualcam.runtime.chroma import downscale, measure_scale
-from dualcam.runtime.tiling import TileGrid, default_overlap
+from dualcam.runtime.geometry import measure
+from dualcam.runtime.pair import Pair
 
 from .wrapper import TileShape
 
 Feeds = dict[str, np.ndarray]
 
 
-def real_tiles(tile: TileShape, mono_y: np.ndarray, color_rgb: np.ndarray) -> Iterator[Feeds]:
-    """The tiles the runtime would feed for one real pair (network arrangement), at its working scale."""
-    ref = rgb_to_ycbcr(color_rgb)
-    mono_y, ref = downscale(mono_y, ref, measure_scale(mono_y, ref[..., 0], tile.max_disparity)[0])
-    grid = TileGrid(*mono_y.shape, tile.height, tile.width, tile.max_disparity, default_overlap(tile.height, tile.width))
-    for _, _, mono, ref_y, ref_cbcr in grid.tiles(mono_y, ref):
+def real_tiles(tile: TileShape, pair: Pair) -> Iterator[Feeds]:
+    """The tiles the runtime feeds the model for one real pair: its arrangement measured and applied as
+    dualcam-run does it."""
+    spec = tile.spec()
+    arrangement = measure(pair, spec).arrangement
+    mono, reference = arrangement.mono(pair.mono_y), arrangement.reference(pair.color_rgb)
+    for _, _, mono, ref_y, ref_cbcr in spec.grid(*mono.shape).tiles(mono, reference):
         yield {"mono_y": mono[None, None], "ref_y": ref_y[None, None],
                "ref_cbcr": np.ascontiguousarray(ref_cbcr.transpose(2, 0, 1)[None])}
 

@@ -15,6 +15,7 @@ from torch import Tensor, nn
 
 from dualcam.model.implementations import matching
 from dualcam.model.network import DualCamNet
+from dualcam.runtime.manifest import ModelSpec
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,10 @@ class TileShape:
     @property
     def reference_width(self) -> int:
         return self.width + self.max_disparity
+
+    def spec(self) -> ModelSpec:
+        """What the manifest records for a model of this tile, and the runtime reads back."""
+        return ModelSpec.for_tile(self.height, self.width, self.max_disparity)
 
     def inputs(self) -> dict[str, tuple[int, ...]]:
         return {"mono_y": (1, 1, self.height, self.width),

@@ -7,10 +7,10 @@ Inputs are simulated from real colour stereo pairs (README, "Evaluation"): the m
 its colour and both views get the setup's signal-dependent noise. CPSNR is over Cb and Cr against the
 clean mono view; RGB PSNR and SSIM are of the merged output (luma = the noisy mono input).
 
-By default the network is measured exactly as users run it: `dualcam.runtime.colorize` with an exported
-model (int8 unless --runtime says otherwise), its rectification check, camera side, chroma working
-scale, tiles and merge. `--runtime torch` runs a checkpoint in PyTorch on the whole image instead (for
-checkpoints not exported yet).
+The network is measured exactly as users run it, through `dualcam.runtime.colorize`'s pipeline: its geometry
+measurement, chroma working scale, tiles, chroma filter and merge, with an exported model (int8 unless --runtime
+says otherwise) or, with `--runtime torch`, a checkpoint's network in PyTorch on the same tiles (for checkpoints
+not exported yet).
 """
 from __future__ import annotations
 
@@ -36,24 +36,17 @@ Method = Callable[[np.ndarray, np.ndarray], np.ndarray]
 LAYOUTS = ("paper", "swapped")  # paper: the mono camera is the right one; swapped: the left one
 METRICS = ("cpsnr", "rgb_psnr", "ssim", "seconds")
 # plain: the paper's protocol; consumer: the colour view first recorded by a fixed small-sensor camera
-CAMERAS = {"plain": None, "consumer": CONSUMER_CAMERA}
+EVAL_CAMERAS = {"plain": None, "consumer": CONSUMER_CAMERA}
 
 
-def network_method(model) -> Method:
-    from .predict import predict
+def pipeline_method(session, max_chroma_scale: float = 1.0, chroma_filter: bool = True) -> Method:
+    """What `dualcam-run` computes, through its Python API, with `session` (an onnxruntime model, or the torch
+    network as `predict.TorchModel`): each pair handed over as 16-bit samples (so the file format's rounding does
+    not blur the comparison), Cb/Cr read back from the 16-bit RGB result, gamut clipping included."""
+    from dualcam.runtime.colorize import Colorizer
+    from dualcam.runtime.pair import load_pair
 
-    return lambda mono_y, color_rgb: predict(model, mono_y, color_rgb).cbcr
-
-
-def runtime_method(model: str = "int8", models_dir: Path | None = None, max_chroma_scale: float = 1.0,
-                   chroma_filter: bool = True) -> Method:
-    """What `dualcam-run` computes, through its Python API: the model loaded once, each pair handed over
-    as 16-bit samples (so the file format's rounding does not blur the comparison), Cb/Cr read back from the
-    16-bit RGB result, gamut clipping included."""
-    from dualcam.runtime.colorize import SHIPPED_MODELS, Colorizer, load_pair
-
-    colorizer = Colorizer(model=model, models_dir=models_dir or SHIPPED_MODELS, max_chroma_scale=max_chroma_scale,
-                          chroma_filter=chroma_filter)
+    colorizer = Colorizer(session, max_chroma_scale=max_chroma_scale, chroma_filter=chroma_filter)
 
     def run(mono_y: np.ndarray, color_rgb: np.ndarray) -> np.ndarray:
         to16 = lambda x: np.rint(np.clip(x, 0, 1) * 65535).astype(np.uint16)  # noqa: E731
@@ -63,6 +56,20 @@ def runtime_method(model: str = "int8", models_dir: Path | None = None, max_chro
     return run
 
 
+def network_method(net, name: str = "in memory") -> Method:
+    """A torch network through the pipeline."""
+    from .predict import TorchModel
+
+    return pipeline_method(TorchModel(net, name))
+
+
+def runtime_method(model: str = "int8", models_dir: Path | None = None, **options) -> Method:
+    """An exported model (a role in `models_dir`, the shipped models by default) through the pipeline."""
+    from dualcam.runtime.session import OrtModel
+
+    return pipeline_method(OrtModel.load(model, **({} if models_dir is None else {"models_dir": models_dir})), **options)
+
+
 def capture_seed(name: str, setup: int, layout: str, camera: str = "plain") -> int:
     """Noise depends on the pair, setup, layout and camera only: every method sees the very same inputs.
     (The plain camera's seeds are those of every earlier report.)"""
@@ -70,11 +77,11 @@ def capture_seed(name: str, setup: int, layout: str, camera: str = "plain") -> i
 
 
 def evaluate_pair(method: Method, pair_dir: Path, setup: int, layout: str, camera: str = "plain") -> dict[str, float]:
-    """One pair, its colour view recorded by one of CAMERAS."""
+    """One pair, its colour view recorded by one of EVAL_CAMERAS."""
     pair = load_dev_pair(pair_dir)
     mono_view, color_view = (pair.right, pair.left) if layout == "paper" else (pair.left, pair.right)
     seed = capture_seed(pair.name, setup, layout, camera)
-    mono_y, color_rgb = simulate_capture(mono_view, color_view, setup, seed, CAMERAS[camera])
+    mono_y, color_rgb = simulate_capture(mono_view, color_view, setup, seed, EVAL_CAMERAS[camera])
     flip = layout == "swapped"  # bring the colour camera to the left, where the network expects it
     if flip:
         mono_y, color_rgb = mono_y[:, ::-1].copy(), color_rgb[:, ::-1].copy()
@@ -115,7 +122,7 @@ def network_from_arguments(args: argparse.Namespace) -> Method:
     if args.runtime == "torch":
         from .checkpoint import load_model
 
-        return network_method(load_model(args.checkpoint))
+        return network_method(load_model(args.checkpoint), str(args.checkpoint or "shipped mobile.pt"))
     return runtime_method(args.runtime, args.models)
 
 
@@ -149,7 +156,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("pairs_dir", type=Path, help="folder of pairs: <pair>/left.png, right.png")
     p.add_argument("--setup", type=int, choices=(1, 2), default=1, help="noise setup of the paper's Table 2")
     p.add_argument("--layout", choices=LAYOUTS, default="paper")
-    p.add_argument("--camera", choices=list(CAMERAS), default="plain",
+    p.add_argument("--camera", choices=list(EVAL_CAMERAS), default="plain",
                    help="plain: the paper's protocol; consumer: the colour view first recorded by a small-sensor "
                         "camera (half resolution, JPEG q80, its own tone and white balance)")
     add_network_arguments(p)

@@ -1,105 +1,85 @@
-"""Whole-image inference with the torch model: any size, any disparity range.
+"""The torch network as the runtime's tile model, so a checkpoint runs through the very pipeline `dualcam-run` runs.
 
-Pads to the network stride, runs in row strips when the volume would not fit the memory budget,
-and, where the pair's disparities exceed the model's d, works at a reduced chroma scale and
-upsamples the chroma guided by the full-resolution mono image (the runtime's policy).
+    python -m dualcam.model.predict MONO COLOR -o OUT [--checkpoint PATH]
+
+`TorchModel` colours the runtime's tiles (the exporter's tile shape, overlap and working-scale rule) in fp32
+PyTorch: evaluation and validation of checkpoints not exported yet measure what users will run, and the
+exported models' parity is the difference between two tile functions, nothing else.
 """
 from __future__ import annotations
 
-import cv2
+import argparse
+import sys
+from pathlib import Path
+
 import numpy as np
 import torch
 
-from dualcam.runtime.chroma import Chroma, predict_chroma
-from dualcam.runtime.rectify import check_rectification
+from dualcam.runtime.manifest import ModelSpec
+from dualcam.runtime.tiling import DEFAULT_TILE
 
-from .dataset import to_tensor
 from .network import DualCamNet
 
-BYTES_PER_VOXEL_CHANNEL = 4 * 6  # float32, and about six volumes alive at the top of the hourglass
 
+class TorchModel:
+    """A DualCamNet behind the runtime's Session interface (dualcam.runtime.colorize)."""
 
-def pad_to(image: np.ndarray, height: int, width: int) -> np.ndarray:
-    pad = ((0, height - image.shape[0]), (0, width - image.shape[1])) + ((0, 0),) * (image.ndim - 2)
-    return np.pad(image, pad, mode="edge")
+    def __init__(self, net: DualCamNet, name: str = "in memory", tile: tuple[int, int] = DEFAULT_TILE):
+        stride = net.config.stride
+        if tile[0] % stride or tile[1] % stride:
+            raise ValueError(f"tile {tile[0]}x{tile[1]} must be a multiple of the network stride {stride}")
+        self.net, self.name = net, name
+        self.spec = ModelSpec.for_tile(*tile, net.config.max_disparity)
 
+    @torch.no_grad()
+    def __call__(self, mono_y: np.ndarray, ref_y: np.ndarray, ref_cbcr: np.ndarray) -> np.ndarray:
+        self.net.eval()
+        tensors = (torch.from_numpy(np.ascontiguousarray(a, np.float32)) for a in (mono_y[None], ref_y[None],
+                                                                                   ref_cbcr.transpose(2, 0, 1)))
+        mono, ref_y_, ref_cbcr_ = (t[None] for t in tensors)
+        return self.net(mono, ref_y_, ref_cbcr_)[0].permute(1, 2, 0).numpy()
 
-def strip_rows(height: int, width: int, model: DualCamNet, budget_bytes: int) -> int:
-    """Largest strip height (a multiple of the stride) whose volume fits the budget."""
-    cfg = model.config
-    per_row = (width / 2) * (cfg.max_disparity / 2) * 2 * cfg.features * BYTES_PER_VOXEL_CHANNEL / 2
-    rows = int(budget_bytes // max(per_row, 1)) // cfg.stride * cfg.stride
-    return max(cfg.stride * 2, min(rows, height))
+    def prepare(self, shape: tuple[int, ...], color_shape: tuple[int, ...]) -> None:
+        """No memory plan: torch allocates as it goes."""
 
-
-@torch.no_grad()
-def run_network(model: DualCamNet, mono_y: np.ndarray, ref_ycbcr: np.ndarray,
-                budget_bytes: int = 3 << 30, overlap: int = 32) -> tuple[np.ndarray, int]:
-    """(H, W) mono and (H, W, 3) reference at the working scale -> (H, W, 2) chroma, strip count."""
-    stride = model.config.stride
-    height, width = mono_y.shape
-    padded_h, padded_w = -(-height // stride) * stride, -(-width // stride) * stride
-    mono = to_tensor(pad_to(mono_y, padded_h, padded_w))[None]
-    ref = to_tensor(pad_to(ref_ycbcr, padded_h, padded_w))[None]
-    rows = strip_rows(padded_h, padded_w, model, budget_bytes)
-    if rows >= padded_h:
-        return model(mono, ref[:, :1], ref[:, 1:])[0].permute(1, 2, 0).numpy()[:height, :width], 1
-    # Strips overlap so each keeps context above and below; the centre part of each is kept.
-    out = torch.zeros(2, padded_h, padded_w)
-    step = rows - 2 * overlap
-    starts = list(range(0, padded_h - rows, step)) + [padded_h - rows]
-    for top in starts:
-        piece = model(mono[..., top : top + rows, :], ref[:, :1, top : top + rows], ref[:, 1:, top : top + rows])[0]
-        keep_from = 0 if top == 0 else overlap
-        out[:, top + keep_from : top + rows] = piece[:, keep_from:]
-    return out.permute(1, 2, 0).numpy()[:height, :width], len(starts)
-
-
-def predict(model: DualCamNet, mono_y: np.ndarray, color_rgb: np.ndarray, budget_bytes: int = 3 << 30) -> Chroma:
-    """Chroma of the mono view with the torch model, by the runtime's whole-image policy."""
-    return predict_chroma(lambda mono, ref: run_network(model, mono, ref, budget_bytes)[0],
-                          model.config.max_disparity, mono_y, color_rgb)
+    def describe(self) -> dict:
+        return {"model": {"role": "torch", "file": self.name, "sha256": None},
+                "provider": {"requested": "torch", "used": f"torch {torch.__version__} CPU", "session": []}}
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Colorize one mono/colour pair with the torch model; the colour camera's side is measured as the
-    runtime measures it, and a pair with the colour camera on the right is flipped in and out."""
-    import argparse
-    import sys
+    """Colorize one mono/colour pair with a torch checkpoint, through dualcam-run's pipeline (its checks,
+    geometry, tiles and merge): for weights not exported yet."""
+    from dualcam.runtime.cli import error_line
+    from dualcam.runtime.colorize import Colorizer
+    from dualcam.runtime.errors import InputError
+    from dualcam.runtime.imageio import check_output, write_image
+    from dualcam.runtime.pair import load_pair
 
-    from dualcam.runtime.color import rgb_to_luma, ycbcr_to_rgb
-
-    from .checkpoint import load_model
-    from .pairs import read_rgb
+    from .checkpoint import SHIPPED_WEIGHTS, load_model
 
     p = argparse.ArgumentParser(prog="python -m dualcam.model.predict", description=main.__doc__)
-    p.add_argument("mono")
-    p.add_argument("color")
-    p.add_argument("-o", "--output", required=True)
-    p.add_argument("--checkpoint", default=None, help="default: the shipped mobile weights")
+    p.add_argument("mono", type=Path)
+    p.add_argument("color", type=Path)
+    p.add_argument("-o", "--output", type=Path, required=True)
+    p.add_argument("--checkpoint", type=Path, default=SHIPPED_WEIGHTS, help="default: the shipped mobile weights")
     args = p.parse_args(argv)
     try:
-        mono_y = rgb_to_luma(read_rgb(args.mono))
-        color = read_rgb(args.color)
-        if mono_y.shape != color.shape[:2]:
-            raise ValueError(f"{args.color}: size {color.shape[1]}x{color.shape[0]} differs from the mono "
-                             f"image's {mono_y.shape[1]}x{mono_y.shape[0]}")
-    except ValueError as error:
-        print(f"dualcam: {error}", file=sys.stderr)
+        pair = load_pair(args.mono, args.color)
+        check_output(args.output, pair.bit_depth, (args.mono, args.color))
+        colorizer = Colorizer(TorchModel(load_model(args.checkpoint), args.checkpoint.name))
+        image, report = colorizer(pair)
+        write_image(args.output, image, pair.bit_depth, (args.mono, args.color), exif=pair.exif)
+    except InputError as error:
+        print(error_line(error, "dualcam.model.predict"), file=sys.stderr)
         return 2
-    side = check_rectification(mono_y, color).side  # the runtime's own measurement
-    flip = side == "right"
-    if flip:
-        mono_y, color = np.ascontiguousarray(mono_y[:, ::-1]), np.ascontiguousarray(color[:, ::-1])
-    result = predict(load_model(args.checkpoint), mono_y, color)
-    cbcr = result.cbcr
-    if flip:
-        mono_y, cbcr = mono_y[:, ::-1], cbcr[:, ::-1]
-    rgb = ycbcr_to_rgb(np.dstack([mono_y, cbcr]))
-    cv2.imwrite(args.output, cv2.cvtColor(np.round(rgb * 255).astype(np.uint8), cv2.COLOR_RGB2BGR))
-    side = side if side != "unknown" else "unknown (assumed left)"
-    print(f"{args.output}: colour camera {side}, chroma scale {result.scale:g}, "
-          f"disparity range {result.disparity_range} (in the network's arrangement)")
+    except ValueError as error:  # a checkpoint that is not one
+        print(f"dualcam.model.predict: {error}", file=sys.stderr)
+        return 2
+    report.output = str(args.output)
+    for warning in report.warnings:
+        print(f"dualcam.model.predict: warning: {warning}", file=sys.stderr)
+    print(report.summary())
     return 0
 
 

@@ -25,12 +25,12 @@ from tqdm import tqdm
 from .checkpoint import load_checkpoint, save_checkpoint
 from .config import DualCamConfig, preset
 from .dataset import SceneFlowDataset, SyntheticStereoDataset
-from .evaluate import CAMERAS, evaluate_method, list_pairs, network_method
+from .evaluate import EVAL_CAMERAS, evaluate_method, list_pairs, network_method
 from .network import DualCamNet
 from .simulate import CameraModel
 
 # --camera: how the training pairs' two cameras differ
-CAMERAS = {
+TRAINING_CAMERAS = {
     "realistic": CameraModel(),
     "aligned": replace(CameraModel(), vertical_shift=0.0, rotation_deg=0.0),
     "ideal": CameraModel.ideal(p_setup1=0.5),
@@ -68,7 +68,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--textures", type=Path, default=None,
                    help="texture set for the synthetic scenes (python -m dualcam.model.textures build DIR); "
                         "default: scikit-image's few photos")
-    p.add_argument("--camera", choices=list(CAMERAS), default="realistic",
+    p.add_argument("--camera", choices=list(TRAINING_CAMERAS), default="realistic",
                    help="realistic: the two cameras differ as phone cameras do (simulate.CameraModel); "
                         "aligned: the same without residual misalignment; ideal: only the setup noise (ablations)")
     p.add_argument("--val-dir", type=Path, default=None, help="folder of real pairs for validation CPSNR")
@@ -146,7 +146,7 @@ def train(args: argparse.Namespace) -> DualCamNet:
         net = torch.compile(net)
 
     height, width = (int(v) for v in args.crop.split("x"))
-    camera = CAMERAS[args.camera]
+    camera = TRAINING_CAMERAS[args.camera]
     data = (SceneFlowDataset(args.sceneflow, args.seed, height, width, config.max_disparity, camera=camera)
             if args.sceneflow else
             SyntheticStereoDataset(args.seed, height, width, config.max_disparity, camera=camera,
@@ -325,7 +325,7 @@ def validate(model: DualCamNet, pairs_dir: Path) -> dict[str, float]:
     model.eval()
     method, pairs, out = network_method(model), list_pairs(pairs_dir), {}
     for setup in (1, 2):
-        for camera in CAMERAS:
+        for camera in EVAL_CAMERAS:
             result = evaluate_method(method, pairs, setup=setup, layout="paper", camera=camera)
             if setup == 1 and camera == "plain":
                 out |= {name: round(v["cpsnr"], 2) for name, v in result["pairs"].items()}

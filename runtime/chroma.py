@@ -1,55 +1,64 @@
-"""The whole-image chroma policy shared by the torch model and the onnxruntime models.
+"""The chroma of the mono view: the model in the network's frame, then every stage after it.
 
-Take the pair's disparity range from the rectification check's matches (the one geometry measurement
-`dualcam-run` makes), pick the chroma working scale that brings it inside the model's d candidates,
-run the model at that scale (however it is run: whole, in strips or in tiles), filter its Cb/Cr guided by
-the mono image at that scale, and bring them back to full resolution guided by the full-resolution mono image.
+arrange (the pair into the network's frame) -> the model, tile by tile -> chroma filter guided by the mono image
+-> back to the mono image's orientation -> guided upsampling to full resolution and the YCbCr merge, strip by strip.
+The model is anything that colours one tile: an onnxruntime session, a torch module, a probe function.
 """
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 import cv2
 import numpy as np
 
-from .color import rgb_to_ycbcr
-from .guided import CHROMA_FILTER_EPS, CHROMA_FILTER_RADIUS, guided_filter, guided_upsample
-from .rectify import RectificationReport, check_rectification
-from .scale import working_scale
+from .arrangement import Arrangement
+from .color import ycbcr_to_rgb
+from .confidence import NETWORK, STEREO_CHECK, stereo_consistency
+from .guided import CHROMA_FILTER_EPS, CHROMA_FILTER_RADIUS, guided_filter, upsample_coefficients, upsample_rows
+from .manifest import ModelSpec
+from .tiling import TileGrid, run_tiled
 
 STRIP_ROWS = 256  # rows filtered, upsampled and merged at a time, so no whole-image intermediate planes
 
-# (H, W) mono Y and (H, W, 3) reference YCbCr at the working scale -> (H, W, 2) Cb/Cr
-ImageFunction = Callable[[np.ndarray, np.ndarray], np.ndarray]
+
+class TileModel(Protocol):
+    """Colours one tile of the model's fixed shape: (h, w) mono Y, (h, w + d) reference Y and (h, w + d, 2)
+    reference Cb/Cr -> (h, w, 2) Cb/Cr, or (h, w, 3) with the model's confidence as a third channel."""
+
+    spec: ModelSpec
+
+    def __call__(self, mono_y: np.ndarray, ref_y: np.ndarray, ref_cbcr: np.ndarray) -> np.ndarray: ...
 
 
-@dataclass
-class Chroma:
-    cbcr: np.ndarray  # (H, W, 2) chroma of the mono view at full resolution, on [0, 1]
-    scale: float  # chroma working scale used
-    disparity_range: tuple[float, float] | None  # measured from feature matches, full-resolution px
+@dataclass(frozen=True)
+class Prediction:
+    """The model's chroma and confidence at the working scale, in the mono image's orientation."""
+
+    cbcr: np.ndarray  # (h, w, 2)
+    confidence: np.ndarray  # (h, w) on [0, 1]
+    confidence_source: str  # NETWORK or STEREO_CHECK
+    grid: TileGrid  # the tiles it ran
+    unseen: float  # share of the mono image outside the colour camera's view
 
 
-def chroma_scale(check: RectificationReport, max_disparity: int, max_chroma_scale: float = 1.0) -> float:
-    """The working scale that fits the checked pair's largest disparity into the model's d candidates
-    (full resolution when the matches were too few to tell), capped at `max_chroma_scale`."""
-    measured_max = None if check.too_few_matches else float(check.disparity_range[1])
-    return min(working_scale(measured_max, max_disparity), max_chroma_scale)
-
-
-def measure_scale(mono_y: np.ndarray, ref_y: np.ndarray, max_disparity: int) -> tuple[float, tuple[float, float] | None]:
-    """(working scale, measured disparity range or None) for a pair in the network's arrangement."""
-    check = check_rectification(mono_y, ref_y, max_disparity=max_disparity)
-    return chroma_scale(check, max_disparity), None if check.too_few_matches else check.disparity_range
-
-
-def downscale(mono_y: np.ndarray, ref_ycbcr: np.ndarray, scale: float) -> tuple[np.ndarray, np.ndarray]:
-    """Both images at the working scale (area averaging); unchanged at scale 1."""
-    if scale == 1.0:
-        return mono_y, ref_ycbcr
-    size = (max(1, round(mono_y.shape[1] * scale)), max(1, round(mono_y.shape[0] * scale)))
-    return cv2.resize(mono_y, size, interpolation=cv2.INTER_AREA), cv2.resize(ref_ycbcr, size, interpolation=cv2.INTER_AREA)
+def predict(mono_y: np.ndarray, color_rgb: np.ndarray, arrangement: Arrangement, model: TileModel,
+            chroma_filter: bool = True, progress: Callable[[int, int], None] | None = None) -> Prediction:
+    """Chroma of the (H, W) mono luma from the colour image's RGB, both as given, through `model` tile by tile."""
+    mono, reference = arrangement.mono(mono_y), arrangement.reference(color_rgb)
+    grid = model.spec.grid(*mono.shape)
+    out = run_tiled(model, grid, mono, reference, progress)
+    cbcr = filter_chroma(mono, out[..., :2]) if chroma_filter else out[..., :2]
+    if out.shape[2] > 2:
+        confidence, source = out[..., 2], NETWORK
+    else:
+        confidence, source = stereo_consistency(mono, reference[..., 0], model.spec.max_disparity), STEREO_CHECK
+    seen = arrangement.seen()
+    if seen is not None:
+        confidence = confidence * seen
+    unseen = 0.0 if seen is None else 1.0 - float(seen.mean())
+    return Prediction(arrangement.restore(cbcr), arrangement.restore(confidence), source, grid, unseen)
 
 
 def filter_chroma(mono_y: np.ndarray, cbcr: np.ndarray, strip_rows: int = STRIP_ROWS) -> np.ndarray:
@@ -69,15 +78,26 @@ def filter_chroma(mono_y: np.ndarray, cbcr: np.ndarray, strip_rows: int = STRIP_
     return out
 
 
-def chroma_at_scale(infer: ImageFunction, mono_y: np.ndarray, ref_ycbcr: np.ndarray, scale: float) -> np.ndarray:
-    """Run `infer` at the chroma working scale, filter, and bring Cb/Cr back to the mono image's resolution."""
-    small_mono, small_ref = downscale(mono_y, ref_ycbcr, scale)
-    cbcr = filter_chroma(small_mono, infer(small_mono, small_ref))
-    return np.clip(cbcr if scale == 1.0 else guided_upsample(mono_y, cbcr), 0, 1).astype(np.float32)
+def merge(mono_y: np.ndarray, cbcr_low: np.ndarray, bit_depth: int) -> np.ndarray:
+    """Y = the mono image, Cb/Cr guided-upsampled from the working scale, strip by strip -> RGB samples.
+
+    Colours outside the RGB cube are clipped to it, so there (1.1 % of the sample pair's pixels, by up to 28
+    levels) the luma of the result departs from the mono image; everywhere else it is the mono image to within
+    the rounding of the output samples.
+    """
+    height, width = mono_y.shape
+    peak = (1 << bit_depth) - 1
+    out = np.empty((height, width, 3), np.uint16 if bit_depth == 16 else np.uint8)
+    coefficients = None if cbcr_low.shape[:2] == mono_y.shape else upsample_coefficients(mono_y, cbcr_low)
+    for top in range(0, height, STRIP_ROWS):
+        bottom = min(top + STRIP_ROWS, height)
+        cbcr = cbcr_low[top:bottom] if coefficients is None else upsample_rows(mono_y, coefficients, top, bottom)
+        ycbcr = np.concatenate([mono_y[top:bottom, :, None], np.clip(cbcr, 0, 1)], axis=2)
+        out[top:bottom] = np.rint(ycbcr_to_rgb(ycbcr) * peak)
+    return out
 
 
-def predict_chroma(infer: ImageFunction, max_disparity: int, mono_y: np.ndarray, color_rgb: np.ndarray) -> Chroma:
-    """Chroma of the mono view, in the network's arrangement (colour camera on the left)."""
-    ref = rgb_to_ycbcr(color_rgb)
-    scale, measured = measure_scale(mono_y, ref[..., 0], max_disparity)
-    return Chroma(chroma_at_scale(infer, mono_y, ref, scale), scale, measured)
+def upsample_confidence(confidence_low: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """The working-scale confidence at the mono image's size, as 8-bit grey (255 = confident)."""
+    full = cv2.resize(confidence_low, shape[::-1], interpolation=cv2.INTER_LINEAR)
+    return np.rint(np.clip(full, 0, 1) * 255).astype(np.uint8)

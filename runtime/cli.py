@@ -29,8 +29,8 @@ The input's EXIF is kept in PNG, JPEG and WebP outputs.
 line, "mono color [output]" (paths relative to the list; # starts a comment). The model is loaded once."""
 
 # API parameter names in InputError lines -> the options a user of this command types.
-FLAGS = {"threads": "--threads", "memory_budget_mb": "--memory-budget", "provider": "--provider",
-         "baseline": "--baseline", "quality": "--quality", "max_chroma_scale": "--max-chroma-scale"}
+FLAGS = {"threads": "--threads", "memory_budget_mb": "--memory-budget", "provider": "--provider", "model": "--model",
+         "camera_side": "--camera-side", "quality": "--quality", "max_chroma_scale": "--max-chroma-scale"}
 ADVICE = {"rectify=True": "--rectify", "accept_unverified=True": "--accept-unverified"}
 INPUT_TYPES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".webp", ".heic", ".heif")
 
@@ -44,7 +44,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("-o", "--output", type=Path, help="output image; .png, .jpg, .tif or .webp (default: <mono stem>."
                                                      "color.png beside it); with --pairs, the output folder")
     p.add_argument("--quality", type=int, default=95, metavar="1-100", help="JPEG/WebP output quality (default 95)")
-    p.add_argument("--baseline", default="auto", choices=("auto", "left", "right"),
+    p.add_argument("--camera-side", default="auto", choices=("auto", "left", "right"),
                    help="side of the colour camera, seen from behind the phone (default: measured)")
     p.add_argument("--rectify", action="store_true",
                    help="correct a same-size pair whose rows are not aligned (rotation, scale, vertical shift) "
@@ -57,8 +57,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--provider", default="auto", help="auto, cpu, xnnpack, nnapi or coreml (default: best available; "
                                                       "one asked for by name must run the model, or it is an error)")
     p.add_argument("--threads", type=int, default=0, help="onnxruntime threads, at most the CPU cores (0: its default)")
-    p.add_argument("--model", default=None, help="int8, fp32, mobile or a path to an exported model beside its "
-                                                 "manifest.json (default: int8 on CPUs, mobile on NNAPI/CoreML)")
+    p.add_argument("--model", default=None, help="int8, fp32, mobile, an export folder (dualcam-export --out) or a "
+                                                 "model file beside its manifest.json (default: int8 on CPUs, mobile "
+                                                 "on NNAPI/CoreML)")
     p.add_argument("--memory-budget", type=int, default=None, metavar="MB",
                    help="peak memory to stay under (default 2048); refused at once if the pair cannot fit")
     p.add_argument("--max-chroma-scale", type=float, default=1.0, metavar="S",
@@ -86,18 +87,21 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
-def error_line(error: Exception) -> str:
-    """An InputError as the one line this command prints, with API parameter names as its options."""
+def error_line(error: Exception, program: str = "dualcam-run") -> str:
+    """An InputError as the one line a command prints, with API parameter names as its options."""
     problem = error.problem
     for argument, flag in ADVICE.items():
         problem = problem.replace(argument, flag)
-    return f"dualcam-run: {FLAGS.get(error.source, error.source)}: {problem}"
+    return f"{program}: {FLAGS.get(error.source, error.source)}: {problem}"
 
 
 def run(args: argparse.Namespace) -> int:
-    from .colorize import DEFAULT_BUDGET_MB, Colorizer, load_pair, upsample_confidence
+    from .chroma import upsample_confidence
+    from .colorize import Colorizer
     from .errors import InputError
     from .imageio import check_output, write_image
+    from .pair import load_pair
+    from .session import DEFAULT_BUDGET_MB, OrtModel
 
     def progress(done: int, total: int) -> None:
         if not args.quiet:
@@ -112,10 +116,11 @@ def run(args: argparse.Namespace) -> int:
             check_output(output, 8)
             if confidence:
                 check_output(confidence, 8)
-        colorizer = Colorizer(baseline=args.baseline, rectify=args.rectify, accept_unverified=args.accept_unverified,
-                              provider=args.provider, model=args.model, threads=args.threads,
-                              memory_budget_mb=args.memory_budget or DEFAULT_BUDGET_MB,
-                              max_chroma_scale=args.max_chroma_scale, chroma_filter=args.chroma_filter)
+        budget = DEFAULT_BUDGET_MB if args.memory_budget is None else args.memory_budget
+        session = OrtModel.load(args.model, provider=args.provider, threads=args.threads, memory_budget_mb=budget)
+        colorizer = Colorizer(session, camera_side=args.camera_side, rectify=args.rectify,
+                              accept_unverified=args.accept_unverified, max_chroma_scale=args.max_chroma_scale,
+                              chroma_filter=args.chroma_filter)
     except InputError as error:
         print(error_line(error), file=sys.stderr)
         return 2
@@ -127,9 +132,9 @@ def run(args: argparse.Namespace) -> int:
             if confidence_path:
                 check_output(confidence_path, 8, (mono, color, output))
             image, report = colorizer(pair, progress)
-            confidence = report.pop("confidence_map")
             if confidence_path:
-                write_image(confidence_path, upsample_confidence(confidence, pair.mono_y.shape), 8, (mono, color, output))
+                write_image(confidence_path, upsample_confidence(report.confidence_map, pair.mono_y.shape), 8,
+                            (mono, color, output))
             write_image(output, image, pair.bit_depth, (mono, color), args.quality, pair.exif)
         except InputError as error:
             print(error_line(error), file=sys.stderr)
@@ -140,21 +145,13 @@ def run(args: argparse.Namespace) -> int:
                   file=sys.stderr)
             failed += 1
             continue
-        report["output"] = str(output)
+        report.output = str(output)
         if confidence_path:
-            report["confidence"]["file"] = str(confidence_path)
-        for warning in report["warnings"]:
+            report.confidence["file"] = str(confidence_path)
+        for warning in report.warnings:
             print(f"dualcam-run: warning: {output}: {warning}", file=sys.stderr)
-        print(json.dumps(report) if args.json else summary(report), flush=True)
+        print(json.dumps(report.as_dict()) if args.json else report.summary(), flush=True)
     return 2 if failed else 0
-
-
-def summary(report: dict) -> str:
-    t = report["timings_s"]
-    return (f"{report['output']}: {report['size']['width']}x{report['size']['height']}, colour camera "
-            f"{report['camera_side']}, chroma scale {report['chroma_scale']:g}, {report['tiles']['count']} tiles, "
-            f"{report['model']['role']} on {report['provider']['used']}, {sum(t.values()):.1f} s, "
-            f"peak {report['peak_rss_mb']:.0f} MB")
 
 
 def list_jobs(args: argparse.Namespace) -> list[tuple[Path, Path, Path, Path | None]]:

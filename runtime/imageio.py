@@ -40,7 +40,7 @@ from .errors import InputError
 PathLike = str | os.PathLike[str]
 
 MAX_PIXELS = 100_000_000  # declared width x height above this is refused before decoding
-MIN_SIZE = 16  # default smallest accepted width and height
+MIN_SIZE = 64  # px a side: below this there is too little image to match the two cameras
 # Chroma is the mean of |Cb - 0.5| and |Cr - 0.5| (BT.601, [0, 1]). Measured: grey images JPEG'd as
 # RGB 0 - 0.009 (JPEG averages chroma noise away, even at sigma 8 of 255 levels), with a uniform tint
 # of 4 levels 0.016, of 5 levels 0.020; colour photographs 0.048 - 0.146.

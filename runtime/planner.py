@@ -7,14 +7,14 @@ the mono image's full resolution, a colour image larger than it, and one session
 The coefficients are fitted to `dualcam-run`'s measured peaks in a worst case for memory (16-bit images,
 working scale 1, the colour view warped by --rectify; benchmarks/planner_memory.py, onnxruntime 1.32), with
 10 % headroom on the session terms: an ordinary 8-bit photograph uses well under the estimate. android_demo's
-Kotlin core mirrors these numbers (its golden vectors come from `plan_tiles`).
+Kotlin core mirrors these numbers (its golden vectors come from `plan_memory`).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from .errors import InputError
-from .tiling import TileGrid, default_overlap
+from .manifest import ModelSpec
 
 BASE_MB = 120  # python, numpy, OpenCV and onnxruntime imported, the shipped manifest read
 # Bytes per mono pixel: the steepest growth of the worst-case peak with the image's size (82 measured).
@@ -36,24 +36,17 @@ SESSION_KB_PER_TILE_PIXEL = {
 class MemoryPlan:
     memory_arena: bool
     estimated_peak_mb: int
+    budget_mb: int
 
 
-@dataclass(frozen=True)
-class Plan:
-    grid: TileGrid
-    memory_arena: bool
-    estimated_peak_mb: int
-
-
-def estimate_peaks(shape: tuple[int, ...], role: str, tile: dict, max_disparity: int,
+def estimate_peaks(shape: tuple[int, ...], role: str, spec: ModelSpec,
                    color_shape: tuple[int, ...] | None = None) -> dict[bool, float]:
     """Estimated peak MB with and without the memory arena (keys True, False) for a mono image of (H, W) and a
     colour image of `color_shape` (default: the same size)."""
     height, width = shape[:2]
-    th, tw = tile["height"], tile["width"]
     extra_color = 0 if color_shape is None else max(0, color_shape[0] * color_shape[1] - height * width)
     fixed = BASE_MB + (height * width * FULL_RES_BYTES_PER_PIXEL + extra_color * EXTRA_COLOR_BYTES_PER_PIXEL) / 2**20
-    return {arena: fixed + th * (tw + max_disparity) * session_kb_per_tile_pixel(role, arena) / 1024
+    return {arena: fixed + spec.reference_pixels * session_kb_per_tile_pixel(role, arena) / 1024
             for arena in (True, False)}
 
 
@@ -62,25 +55,14 @@ def session_kb_per_tile_pixel(role: str, arena: bool) -> float:
     return SESSION_KB_PER_TILE_PIXEL.get((role, arena), max(v for (_, a), v in SESSION_KB_PER_TILE_PIXEL.items() if a == arena))
 
 
-def plan_memory(shape: tuple[int, ...], role: str, tile: dict, max_disparity: int, budget_mb: int,
+def plan_memory(shape: tuple[int, ...], role: str, spec: ModelSpec, budget_mb: int,
                 color_shape: tuple[int, ...] | None = None) -> MemoryPlan:
     """Arena (fastest) if it fits the budget, else without it; InputError naming memory_budget_mb if neither fits."""
-    peaks = estimate_peaks(shape, role, tile, max_disparity, color_shape)
+    peaks = estimate_peaks(shape, role, spec, color_shape)
     for arena in (True, False):
         if peaks[arena] <= budget_mb:
-            return MemoryPlan(arena, round(peaks[arena]))
+            return MemoryPlan(arena, round(peaks[arena]), budget_mb)
     height, width = shape[:2]
     raise InputError("memory_budget_mb", f"{budget_mb} MB is too little for a {width}x{height} pair with the "
-                                         f"{role} model's {tile['height']}x{tile['width']} tiles: it needs about "
+                                         f"{role} model's {spec.tile_height}x{spec.tile_width} tiles: it needs about "
                                          f"{peaks[False]:.0f} MB")
-
-
-def plan_tiles(shape: tuple[int, int], scale: float, role: str, tile: dict, max_disparity: int,
-               budget_mb: int) -> Plan:
-    """Tile grid at the chroma working scale for a full-resolution (H, W) pair of one size, fitted to the budget."""
-    height, width = shape
-    small = (max(1, round(height * scale)), max(1, round(width * scale)))
-    th, tw = tile["height"], tile["width"]
-    memory = plan_memory(shape, role, tile, max_disparity, budget_mb)
-    return Plan(TileGrid(*small, th, tw, max_disparity, default_overlap(th, tw)), memory.memory_arena,
-                memory.estimated_peak_mb)

@@ -5,14 +5,18 @@ camera on the left, dx = x_colour - x_mono >= 0). A phone's factory calibration 
 measures the pair first. Matches of a stereo pair differ by a depth-dependent shift along the baseline, so
 only the rows are modelled: RANSAC fits y_mono as a linear function of the colour keypoint's (x, y), which is
 exactly the row part of the similarity transform (rotation, scale, vertical shift) that lines the colour
-camera up with the mono camera; the disparity, in x only, cannot pollute it. `rectify_color` applies that
+camera up with the mono camera; the disparity, in x only, cannot pollute it. `correction` completes that
 similarity with the horizontal part taken from the same rotation and scale about the image centres, so
-the disparities are kept. The same fit also brings a colour camera of another resolution or field of view
-to the mono image's geometry (centres aligned: the optical axes of a phone's cameras are parallel).
+the disparities are kept (the Arrangement applies it). The same fit also brings a colour camera of another
+resolution or field of view to the mono image's geometry (centres aligned: the optical axes of a phone's
+cameras are parallel).
 
 A portrait shot puts the cameras one above the other: the shift is then along the columns, the column model
 explains the matches better than the row model, and `vertical_baseline` says so; the runtime transposes both
 images into the network's arrangement and back.
+
+Every number here comes from one set of feature matches (`matching.sift_matches`): the check after a correction
+is the same check of the matches mapped through it.
 
 A pair is refused, not guessed at, when there are too few matches to measure it, or when the vertical error
 left after correction is above the limit; the limit is RECTIFIED_MAX_ERROR_PX at the scale the network
@@ -24,12 +28,10 @@ import math
 from dataclasses import dataclass
 from typing import Literal
 
-import cv2
 import numpy as np
 
-from .errors import InputError
+from .manifest import ModelSpec
 from .matching import Matches, sift_matches
-from .scale import working_scale
 
 # The network compares rows at half resolution through 3x3 convs: 1.5 px of vertical error at the scale it
 # works at is 0.75 px there, inside the first conv's one-pixel neighbourhood, so corresponding rows still meet.
@@ -93,19 +95,21 @@ def centre(shape: tuple[int, ...]) -> np.ndarray:
     return np.array([(shape[1] - 1) / 2, (shape[0] - 1) / 2])
 
 
-def check_rectification(
-    mono_y: np.ndarray, color: np.ndarray, threshold_px: float = RECTIFIED_MAX_ERROR_PX,
-    max_disparity: int | None = None, matches: Matches | None = None,
-) -> RectificationReport:
-    """Measure the vertical misalignment and camera side of a grey [0, 1] mono image and the colour image
-    (grey or RGB, [0, 1], any size) from their feature matches (`sift_matches` of the two if not given).
+def check_rectification(mono_y: np.ndarray, color: np.ndarray, threshold_px: float = RECTIFIED_MAX_ERROR_PX,
+                        spec: ModelSpec | None = None) -> RectificationReport:
+    """`check_matches` of the SIFT matches of a grey [0, 1] mono image and a colour image (grey or RGB, [0, 1],
+    any size)."""
+    return check_matches(sift_matches(mono_y, color), mono_y.shape, color.shape, threshold_px, spec)
 
-    `threshold_px` is at the scale the network works at: with `max_disparity` (the model's d) the limit in
-    full-resolution px is threshold_px / working_scale(measured disparity), else threshold_px.
+
+def check_matches(matches: Matches, mono_shape: tuple[int, ...], color_shape: tuple[int, ...],
+                  threshold_px: float = RECTIFIED_MAX_ERROR_PX, spec: ModelSpec | None = None) -> RectificationReport:
+    """Measure the vertical misalignment and camera side of a pair from its feature matches.
+
+    `threshold_px` is at the scale the network works at: with the model's `spec` the limit in full-resolution px
+    is threshold_px / the working scale of the measured disparity, else threshold_px.
     """
-    if matches is None:
-        matches = sift_matches(mono_y, color)
-    mono_centre, color_centre = centre(mono_y.shape), centre(color.shape)
+    mono_centre, color_centre = centre(mono_shape), centre(color_shape)
     fit = _fit_rows(matches, mono_centre, color_centre)
     if fit is None or fit[1].sum() < MIN_MATCHES:
         nan = math.nan
@@ -121,7 +125,7 @@ def check_rectification(
     in_mono = np.column_stack([b * color_xy[:, 0] - a * color_xy[:, 1], a * color_xy[:, 0] + b * color_xy[:, 1] + c])
     dy = color_xy[:, 1] * math.hypot(a, b) - mono[:, 1]  # colour rows in mono px, about the centres
     residual = mono[:, 1] - in_mono[:, 1]
-    height, width = mono_y.shape[:2]
+    height, width = mono_shape[:2]
     corners = np.array([[0, 0], [width - 1, 0], [0, height - 1], [width - 1, height - 1]]) - mono_centre
     dy_corners = corners[:, 1] - (a * corners[:, 0] + b * corners[:, 1] + c)
     dy_median = float(np.median(dy))
@@ -140,7 +144,7 @@ def check_rectification(
     if abs(dx_median) < SIDE_MIN_DX_PX / matches.scale:
         side = "unknown"
     p1, p99 = np.percentile(np.abs(dx), [1, 99])
-    limit = threshold_px / (working_scale(float(p99), max_disparity) if max_disparity else 1.0)
+    limit = threshold_px / (spec.working_scale(float(p99)) if spec else 1.0)
     return RectificationReport(
         n_matches=int(inliers.sum()),
         too_few_matches=False,
@@ -166,7 +170,7 @@ def vertical_baseline(matches: Matches, mono_shape: tuple[int, ...], color_shape
     columns = _fit_rows(matches.transposed(), centre(mono_shape)[::-1], centre(color_shape)[::-1])
     if columns is None:
         return False
-    return columns[1].sum() >= MIN_MATCHES and columns[1].sum() > VERTICAL_BASELINE_RATIO * (0 if rows is None else rows[1].sum())
+    return bool(columns[1].sum() >= MIN_MATCHES and columns[1].sum() > VERTICAL_BASELINE_RATIO * (0 if rows is None else rows[1].sum()))
 
 
 def _fit_rows(matches: Matches, mono_centre: np.ndarray, color_centre: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
@@ -208,47 +212,9 @@ def implausible_correction(report: RectificationReport, mono_shape: tuple[int, .
             f"{scale_limit} and {MAX_SHIFT_FRACTION:.0%} of the height")
 
 
-def rectify_color(
-    color_rgb: np.ndarray,
-    mono_y: np.ndarray,
-    report: RectificationReport | None = None,
-    source: str = "colour image",
-    max_disparity: int | None = None,
-) -> tuple[np.ndarray, RectificationReport]:
-    """Warp the RGB [0, 1] colour image onto the mono image's rows and size; returns it and the check re-run on it.
-
-    Removes the rotation, scale and vertical shift of `report` (measured here if None) about the image
-    centres and keeps the horizontal disparity. With too few matches the image is returned unchanged with
-    its report. Raises InputError naming `source` for a correction beyond MAX_ROTATION_DEG, the scale limits
-    or MAX_SHIFT_FRACTION of the height: not a phone's dual camera.
-    """
-    if report is None:
-        report = check_rectification(mono_y, color_rgb, max_disparity=max_disparity)
-    if report.too_few_matches:
-        return color_rgb, report
-    problem = implausible_correction(report, mono_y.shape, color_rgb.shape)
-    if problem:
-        raise InputError(source, problem)
-    height, width = mono_y.shape[:2]
-    corrected = cv2.warpAffine(np.ascontiguousarray(color_rgb), colour_to_mono(report, mono_y.shape, color_rgb.shape),
-                               (width, height), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-    return corrected, check_rectification(mono_y, corrected, max_disparity=max_disparity)
-
-
-def colour_to_mono(report: RectificationReport, mono_shape: tuple[int, ...], color_shape: tuple[int, ...]) -> np.ndarray:
+def correction(report: RectificationReport, mono_shape: tuple[int, ...], color_shape: tuple[int, ...]) -> np.ndarray:
     """The 2x3 affine map of colour (x, y) into the mono frame: the fitted row, and the column rotated and
     scaled alike, about the image centres."""
     a, b, c = report.row_fit
     (mx, my), (cx, cy) = centre(mono_shape), centre(color_shape)
     return np.array([[b, -a, mx - b * cx + a * cy], [a, b, my + c - a * cx - b * cy]])
-
-
-def seen_by_colour(to_mono: np.ndarray, color_shape: tuple[int, ...], shape: tuple[int, int], scale: float) -> np.ndarray:
-    """(h, w) bool at `scale` of the mono frame: True where the colour camera's image covers the pixel, i.e. where
-    the corrected colour image holds real pixels and not the border replicated past the edge of its view."""
-    to_colour = cv2.invertAffineTransform(to_mono)
-    ys, xs = np.mgrid[0 : shape[0], 0 : shape[1]].astype(np.float32)
-    xs, ys = (xs + 0.5) / scale - 0.5, (ys + 0.5) / scale - 0.5  # pixel centres at full resolution
-    x = to_colour[0, 0] * xs + to_colour[0, 1] * ys + to_colour[0, 2]
-    y = to_colour[1, 0] * xs + to_colour[1, 1] * ys + to_colour[1, 2]
-    return (x >= -0.5) & (x <= color_shape[1] - 0.5) & (y >= -0.5) & (y <= color_shape[0] - 0.5)

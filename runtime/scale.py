@@ -2,7 +2,8 @@
 
 Chroma is smooth and the mono image carries the detail, so predicting Cb/Cr at a reduced scale and
 upsampling them guided by the full-resolution mono costs little, while a disparity beyond the d
-candidates cannot be matched at all.
+candidates cannot be matched at all. The exporter records the rule's two numbers in each model's manifest
+(`ModelSpec`); these constants are what it records.
 """
 from __future__ import annotations
 
@@ -13,11 +14,10 @@ RANGE_MARGIN = 0.85
 MIN_SCALE = 0.125
 
 
-def working_scale(max_pair_disparity: float | None, max_disparity: int, margin: float = RANGE_MARGIN) -> float:
-    """Largest scale <= 1 at which `max_pair_disparity` (full-resolution px) fits in margin * d.
-
-    None (too few matches to measure the range) keeps full resolution.
-    """
-    if max_pair_disparity is None or max_pair_disparity <= margin * max_disparity:
+def working_scale(max_pair_disparity: float | None, max_disparity: int, range_margin: float = RANGE_MARGIN,
+                  min_scale: float = MIN_SCALE) -> float:
+    """Largest scale <= 1 at which `max_pair_disparity` (full-resolution px) fits in range_margin * d, at least
+    `min_scale`. None (too few matches to measure the range) keeps full resolution."""
+    if max_pair_disparity is None or max_pair_disparity <= range_margin * max_disparity:
         return 1.0
-    return max(MIN_SCALE, margin * max_disparity / max_pair_disparity)
+    return max(min_scale, range_margin * max_disparity / max_pair_disparity)

@@ -1,44 +1,100 @@
-"""An exported tile model run by onnxruntime: the fixed tile shape is read from the model itself."""
+"""An exported tile model in onnxruntime: the session, its provider, and the memory it is opened with.
+
+The model's tile is fixed at export, so a pair's memory budget decides how the session runs (with onnxruntime's
+memory arena, fastest, or without it, about half the memory), not the tile: `prepare` plans that for each pair
+before any work is done, and reopens the session when the decision changes.
+"""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
 import onnxruntime as ort
 
 from .errors import InputError
-from .tiling import TileGrid, default_overlap, run_tiled
+from .manifest import SHIPPED_MODELS, ModelChoice, choose_model
+from .planner import MemoryPlan, plan_memory
+from .providers import choose_provider, default_model, session_providers
 
 INPUTS = ("mono_y", "ref_y", "ref_cbcr")
 CONFIDENCE = "confidence"  # optional second output: (1, 1, h, w) on [0, 1], how peaked the weight volume is
+DEFAULT_BUDGET_MB = 2048  # a 12-megapixel pair fits with the memory arena on
 
 
-class TileModel:
-    """Calls one exported model on one tile: (h, w) mono, (h, w + d) reference Y and Cb/Cr -> (h, w, 2)."""
+def cpu_count() -> int:
+    """CPU cores this process may run on."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
-    def __init__(self, path: str | Path, providers: list[str] | None = None, threads: int = 0,
-                 memory_arena: bool = True, confidence: bool = False):
-        """InputError naming the file if onnxruntime cannot load it or it is not a dualcam tile model.
-        With `confidence` and a model that has that output, calls return it as a third channel."""
-        options = ort.SessionOptions()
-        if threads:
-            options.intra_op_num_threads = threads
-        # Without the arena and the memory pattern a tile needs about half the memory, 20-35 % slower.
-        options.enable_cpu_mem_arena = options.enable_mem_pattern = memory_arena
-        self.path = Path(path)
-        try:
-            self.session = ort.InferenceSession(str(path), options, providers=providers or ["CPUExecutionProvider"])
-        except Exception as error:  # onnxruntime raises its own Fail/InvalidProtobuf/... for a file it cannot take
-            raise InputError(path, f"onnxruntime cannot load it ({str(error).splitlines()[0][:200]})") from None
+
+def open_session(path: Path, providers: list[str], threads: int = 0, memory_arena: bool = True) -> ort.InferenceSession:
+    """An onnxruntime session of a dualcam tile model; InputError naming the file if onnxruntime cannot load it or
+    it is not one (three fixed-shape inputs and a cbcr output)."""
+    options = ort.SessionOptions()
+    if threads:
+        options.intra_op_num_threads = threads
+    # Without the arena and the memory pattern a tile needs about half the memory, 20-35 % slower.
+    options.enable_cpu_mem_arena = options.enable_mem_pattern = memory_arena
+    try:
+        session = ort.InferenceSession(str(path), options, providers=providers)
+    except Exception as error:  # onnxruntime raises its own Fail/InvalidProtobuf/... for a file it cannot take
+        raise InputError(path, f"onnxruntime cannot load it ({str(error).splitlines()[0][:200]})") from None
+    shapes = {i.name: i.shape for i in session.get_inputs()}
+    outputs = [o.name for o in session.get_outputs()]
+    if sorted(shapes) != sorted(INPUTS) or "cbcr" not in outputs or not all(
+            isinstance(n, int) for shape in shapes.values() for n in shape):
+        raise InputError(path, f"is not a dualcam tile model (inputs {', '.join(shapes)}; outputs {', '.join(outputs)}; "
+                               f"expected inputs {', '.join(INPUTS)} of fixed shape and output cbcr)")
+    return session
+
+
+class OrtModel:
+    """One exported model, checked and loaded once, run on any number of pairs (chroma.TileModel)."""
+
+    def __init__(self, choice: ModelChoice, provider: str = "auto", threads: int = 0,
+                 memory_budget_mb: int = DEFAULT_BUDGET_MB):
+        if isinstance(threads, bool) or not isinstance(threads, int) or not 0 <= threads <= cpu_count():
+            raise InputError("threads", f"must be 0 (onnxruntime's default) or 1 to {cpu_count()}, the CPU cores this "
+                                        f"process may use; not {threads!r}")
+        if isinstance(memory_budget_mb, bool) or not isinstance(memory_budget_mb, int) or memory_budget_mb <= 0:
+            raise InputError("memory_budget_mb", f"must be a positive number of MB, not {memory_budget_mb!r}")
+        self.choice, self.spec, self.requested = choice, choice.spec, provider
+        self.provider, self.threads, self.memory_budget_mb = choose_provider(provider), threads, memory_budget_mb
+        self.memory = MemoryPlan(memory_arena=True, estimated_peak_mb=0, budget_mb=memory_budget_mb)
+        self._open()
+
+    @classmethod
+    def load(cls, model: str | None = None, *, provider: str = "auto", threads: int = 0,
+             memory_budget_mb: int = DEFAULT_BUDGET_MB, models_dir: Path = SHIPPED_MODELS) -> OrtModel:
+        """int8, fp32, mobile, an export folder or a model file (manifest.choose_model); None: the provider's
+        default (int8 on CPUs, mobile on NNAPI and CoreML)."""
+        return cls(choose_model(model, models_dir, default_model(choose_provider(provider))), provider, threads,
+                   memory_budget_mb)
+
+    def _open(self) -> None:
+        self.session = None  # the previous session goes before the next one is made: one in memory at a time
+        path, providers = self.choice.path, session_providers(self.provider)
+        self.session = open_session(path, providers, self.threads, self.memory.memory_arena)
+        used = self.session.get_providers()[0]
+        if self.requested != "auto" and used != providers[0]:
+            raise InputError("provider", f"{self.requested} could not run {path.name} (onnxruntime chose {used})")
         shapes = {i.name: i.shape for i in self.session.get_inputs()}
+        _, _, height, width = shapes["mono_y"]
+        if (height, width, shapes["ref_y"][3] - width) != (self.spec.tile_height, self.spec.tile_width,
+                                                           self.spec.max_disparity):
+            raise InputError(path, "its tile or d differs from what its manifest says: export it again")
         outputs = [o.name for o in self.session.get_outputs()]
-        if sorted(shapes) != sorted(INPUTS) or "cbcr" not in outputs or not all(
-                isinstance(n, int) for shape in shapes.values() for n in shape):
-            raise InputError(path, f"is not a dualcam tile model (inputs {', '.join(shapes)}; outputs {', '.join(outputs)}; "
-                                   f"expected inputs {', '.join(INPUTS)} of fixed shape and output cbcr)")
-        _, _, self.tile_height, self.tile_width = shapes["mono_y"]
-        self.max_disparity = shapes["ref_y"][3] - self.tile_width
-        self.outputs = ["cbcr"] + ([CONFIDENCE] if confidence and CONFIDENCE in outputs else [])
+        self.outputs = ["cbcr"] + ([CONFIDENCE] if CONFIDENCE in outputs else [])
+
+    def prepare(self, shape: tuple[int, ...], color_shape: tuple[int, ...]) -> MemoryPlan:
+        """Plan a pair of these image shapes into the memory budget (InputError if it cannot fit) and make the
+        session run that way."""
+        plan = plan_memory(shape, self.choice.role, self.spec, self.memory_budget_mb, color_shape)
+        if plan.memory_arena != self.memory.memory_arena:
+            self.memory = plan
+            self._open()
+        self.memory = plan
+        return plan
 
     def __call__(self, mono_y: np.ndarray, ref_y: np.ndarray, ref_cbcr: np.ndarray) -> np.ndarray:
         feeds = {"mono_y": mono_y[None, None].astype(np.float32, copy=False),
@@ -46,10 +102,8 @@ class TileModel:
                  "ref_cbcr": np.ascontiguousarray(ref_cbcr.transpose(2, 0, 1)[None], dtype=np.float32)}
         return np.concatenate([out[0] for out in self.session.run(self.outputs, feeds)]).transpose(1, 2, 0)
 
-    def grid(self, height: int, width: int) -> TileGrid:
-        overlap = default_overlap(self.tile_height, self.tile_width)
-        return TileGrid(height, width, self.tile_height, self.tile_width, self.max_disparity, overlap)
-
-    def colorize_chroma(self, mono_y: np.ndarray, ref_ycbcr: np.ndarray) -> np.ndarray:
-        """Whole image at the working scale, tile by tile -> (H, W, 2) Cb/Cr."""
-        return run_tiled(self, self.grid(*mono_y.shape), mono_y, ref_ycbcr)
+    def describe(self) -> dict:
+        """The report's model and provider entries."""
+        return {"model": {"role": self.choice.role, "file": self.choice.path.name, "sha256": self.choice.sha256},
+                "provider": {"requested": self.requested, "used": self.session.get_providers()[0],
+                             "session": self.session.get_providers()}}

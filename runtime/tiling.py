@@ -15,9 +15,11 @@ from dataclasses import dataclass
 import numpy as np
 
 OVERLAP = 32  # px at the working scale between neighbouring tiles, fewer for tiles under 128 px
+DEFAULT_TILE = (256, 512)  # (height, width) dualcam-export fixes unless told otherwise
 
 
 def default_overlap(tile_height: int, tile_width: int) -> int:
+    """The overlap dualcam-export records for a tile of this shape."""
     return min(OVERLAP, min(tile_height, tile_width) // 4)
 
 

@@ -2,10 +2,11 @@
 
     python android_demo/tools/golden.py [--out android_demo/core/src/test/resources/golden.json]
 
-The JUnit tests of `core` compare against this file, and tests/test_android_golden.py regenerates it and
+The JUnit tests of `core` compare against this file, and tests/test_android_core.py regenerates it and
 compares it with the committed copy, so the Kotlin port and dualcam.runtime cannot drift apart unnoticed.
-Images are small and random with a fixed seed; floats are written as the shortest decimal that reads back
-to the same float32.
+Every value is computed by the runtime's own functions; the pipeline cases run its stages themselves
+(`chroma.predict`, `chroma.merge`) with a probe function as the model. Images are small and random with a
+fixed seed; floats are written as the shortest decimal that reads back to the same float32.
 """
 from __future__ import annotations
 
@@ -16,16 +17,15 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from dualcam.runtime.chroma import downscale, filter_chroma
+from dualcam.runtime.arrangement import Arrangement
+from dualcam.runtime.chroma import filter_chroma, merge, predict
 from dualcam.runtime.color import rgb_to_ycbcr, ycbcr_to_rgb
-from dualcam.runtime.colorize import merge
 from dualcam.runtime.errors import InputError
 from dualcam.runtime.guided import (CHROMA_FILTER_EPS, CHROMA_FILTER_RADIUS, UPSAMPLE_EPS, UPSAMPLE_RADIUS,
                                     guided_upsample)
-from dualcam.runtime.manifest import SHIPPED_MODELS, load_manifest
-from dualcam.runtime.planner import plan_tiles
-from dualcam.runtime.scale import MIN_SCALE, RANGE_MARGIN, working_scale
-from dualcam.runtime.tiling import TileGrid, default_overlap, ramp_weights, run_tiled, tile_starts
+from dualcam.runtime.manifest import SHIPPED_MODELS, ModelSpec, load_manifest, manifest_spec
+from dualcam.runtime.planner import plan_memory
+from dualcam.runtime.tiling import ramp_weights, tile_starts
 
 GOLDEN = Path(__file__).resolve().parent.parent / "core" / "src" / "test" / "resources" / "golden.json"
 SEED = 9
@@ -42,16 +42,21 @@ def image(a: np.ndarray) -> dict:
     return {"height": a.shape[0], "width": a.shape[1], "channels": 1 if a.ndim == 2 else a.shape[2], "data": floats(a)}
 
 
-def probe_tile(mono: np.ndarray, ref_y: np.ndarray, ref_cbcr: np.ndarray) -> np.ndarray:
+class ProbeModel:
     """A fixed function of a tile's inputs standing in for the network (the Kotlin tests' ProbeBackend computes
     the same): it reads the mono tile, the reference at a shift and every column's position in its tile, so tiles
     disagree where they overlap and the blend, the windows and the edge replication all show in the result."""
-    h, w = mono.shape
-    shift = (ref_y.shape[1] - w) // 2
-    position = np.arange(w, dtype=np.float32) / np.float32(w)
-    cb = mono * np.float32(0.5) + ref_y[:, shift : shift + w] * np.float32(0.25) + position * np.float32(0.1)
-    cr = ref_cbcr[:, shift : shift + w, 1] - mono * np.float32(0.125) + ref_cbcr[:, :w, 0] * np.float32(0.25)
-    return np.stack([cb, cr], axis=-1).astype(np.float32)
+
+    def __init__(self, spec: ModelSpec):
+        self.spec = spec
+
+    def __call__(self, mono: np.ndarray, ref_y: np.ndarray, ref_cbcr: np.ndarray) -> np.ndarray:
+        h, w = mono.shape
+        shift = (ref_y.shape[1] - w) // 2
+        position = np.arange(w, dtype=np.float32) / np.float32(w)
+        cb = mono * np.float32(0.5) + ref_y[:, shift : shift + w] * np.float32(0.25) + position * np.float32(0.1)
+        cr = ref_cbcr[:, shift : shift + w, 1] - mono * np.float32(0.125) + ref_cbcr[:, :w, 0] * np.float32(0.25)
+        return np.stack([cb, cr], axis=-1).astype(np.float32)
 
 
 def generate() -> dict:
@@ -63,8 +68,10 @@ def generate() -> dict:
     golden["color"] = {"rgb": floats(rgb), "ycbcr": floats(rgb_to_ycbcr(rgb)), "any_ycbcr": floats(ycbcr),
                        "to_rgb_clipped": floats(ycbcr_to_rgb(ycbcr)), "to_rgb": floats(ycbcr_to_rgb(ycbcr, clip=False))}
 
-    golden["working_scale"] = {"range_margin": RANGE_MARGIN, "min_scale": MIN_SCALE, "cases": [
-        {"measured": m, "max_disparity": d, "scale": working_scale(m, d)}
+    manifest = load_manifest(SHIPPED_MODELS)
+    spec = manifest_spec(manifest)
+    golden["working_scale"] = {"range_margin": spec.range_margin, "min_scale": spec.min_scale, "cases": [
+        {"measured": m, "max_disparity": d, "scale": ModelSpec(256, 512, d, 32).working_scale(m)}
         for d in (32, 64, 96) for m in (None, 0.0, 10.0, 54.4, 58.176414835175194, 80.0, 200.0, 2000.0)]}
 
     golden["tile_starts"] = [
@@ -77,23 +84,29 @@ def generate() -> dict:
         golden["ramp_weights"].append({"length": n, "tile": t, "starts": starts,
                                        "weights": [floats(w) for w in ramp_weights(starts, t, n)]})
 
-    manifest = load_manifest(SHIPPED_MODELS)
-    tile, d = manifest["tile"], manifest["max_disparity"]
-    golden["plans"] = []
-    for height, width in ((64, 64), (500, 741), (741, 500), (1080, 1920), (1352, 1750), (3000, 4000), (4000, 3000), (6000, 8000)):
-        for scale in (1.0, 0.9351, 0.5, 0.125):
+    golden["memory_plans"] = []
+    for height, width in ((64, 64), (500, 741), (741, 500), (1080, 1920), (1352, 1750), (3000, 4000), (6000, 8000)):
+        for color_pixels in (None, 2 * height * width):
             for role in ("int8", "fp32", "mobile", "int8_ort", "mobile_ort", "custom"):
                 for budget in (512, 1300, 2048, 8192):
-                    case = {"height": height, "width": width, "scale": scale, "role": role, "budget_mb": budget}
+                    case = {"height": height, "width": width, "color_pixels": color_pixels, "role": role,
+                            "budget_mb": budget}
+                    color_shape = None if color_pixels is None else (2 * height, width)
                     try:
-                        plan = plan_tiles((height, width), scale, role, tile, d, budget)
-                        grid = plan.grid
-                        case.update(grid={"height": grid.height, "width": grid.width, "rows": grid.rows, "cols": grid.cols,
-                                          "overlap": grid.overlap}, memory_arena=plan.memory_arena,
-                                    estimated_peak_mb=plan.estimated_peak_mb)
+                        plan = plan_memory((height, width), role, spec, budget, color_shape)
+                        case.update(memory_arena=plan.memory_arena, estimated_peak_mb=plan.estimated_peak_mb)
                     except InputError as error:
                         case["error"] = error.problem
-                    golden["plans"].append(case)
+                    golden["memory_plans"].append(case)
+    golden["grids"] = []
+    for height, width in ((64, 64), (500, 741), (741, 500), (1080, 1920), (3000, 4000), (4000, 3000), (6000, 8000)):
+        for scale in (1.0, 0.9351, 0.5, 0.125):
+            for transposed in (False, True):
+                shape = Arrangement((height, width), transposed=transposed, scale=scale).shape
+                grid = spec.grid(*shape)
+                golden["grids"].append({"height": height, "width": width, "scale": scale, "transposed": transposed,
+                                        "grid": {"height": grid.height, "width": grid.width, "rows": grid.rows,
+                                                 "cols": grid.cols, "overlap": grid.overlap}})
 
     small = rng.random((23, 31, 2), dtype=np.float32)
     golden["filters"] = {"image": image(small), "area": [], "linear": [], "box": []}
@@ -113,29 +126,25 @@ def generate() -> dict:
     golden["chroma_filter"] = {"radius": CHROMA_FILTER_RADIUS, "eps": CHROMA_FILTER_EPS, "guide": image(guide),
                                "chroma": image(low), "result": image(filter_chroma(guide, low))}
 
-    # The pipeline after the pair's geometry is known, as Colorizer.__call__ runs it, with the probe function as
-    # the model (a tile of 16x32 with d = 8): both images to the working scale, flipped into the network's
-    # arrangement, tiles, blended, chroma filter, flipped back, then guided upsampling and the merge into 8-bit RGB.
+    # The pipeline once the pair's arrangement is known, as dualcam-run runs it (chroma.predict, chroma.merge), with
+    # the probe as the model (a tile of 16x32 with d = 8): into the network's frame, tiles, blend, chroma filter,
+    # back, guided upsampling and the merge into 8-bit RGB.
     mono = rng.random((24, 40), dtype=np.float32)
     color = rng.random((24, 40, 3), dtype=np.float32)
-    th, tw, small_d = 16, 32, 8
-    golden["pipeline"] = {"tile_height": th, "tile_width": tw, "max_disparity": small_d, "mono": image(mono), "color": image(color),
-                          "cases": []}
-    for side in ("left", "right"):
-        for scale in (1.0, 0.8, 0.5):
-            small_mono, small_rgb = downscale(mono, color, scale)
-            if side == "right":
-                small_mono, small_rgb = np.ascontiguousarray(small_mono[:, ::-1]), small_rgb[:, ::-1]
-            grid = TileGrid(*small_mono.shape, th, tw, small_d, default_overlap(th, tw))
-            cbcr = filter_chroma(small_mono, run_tiled(probe_tile, grid, small_mono, rgb_to_ycbcr(small_rgb)))
-            if side == "right":
-                cbcr = np.ascontiguousarray(cbcr[:, ::-1])
-            golden["pipeline"]["cases"].append({"side": side, "scale": scale, "cbcr_low": image(cbcr),
-                                                "rgb": [int(v) for v in merge(mono, cbcr, 8).ravel()]})
+    probe = ProbeModel(ModelSpec.for_tile(16, 32, 8))
+    golden["pipeline"] = {"tile_height": 16, "tile_width": 32, "max_disparity": 8, "overlap": probe.spec.overlap,
+                          "mono": image(mono), "color": image(color), "cases": []}
+    for transposed in (False, True):
+        for flipped in (False, True):
+            for scale in (1.0, 0.8, 0.5):
+                arrangement = Arrangement(mono.shape, transposed, flipped, scale)
+                cbcr = predict(mono, color, arrangement, probe).cbcr
+                golden["pipeline"]["cases"].append({
+                    "transposed": transposed, "flipped": flipped, "scale": scale, "tiles": len(probe.spec.grid(*arrangement.shape)),
+                    "cbcr_low": image(cbcr), "rgb": [int(v) for v in merge(mono, cbcr, 8).ravel()]})
 
-    golden["manifest"] = {"tile_height": tile["height"], "tile_width": tile["width"], "max_disparity": d,
-                          "range_margin": manifest["chroma_working_scale"]["range_margin"],
-                          "min_scale": manifest["chroma_working_scale"]["min_scale"],
+    golden["manifest"] = {"tile_height": spec.tile_height, "tile_width": spec.tile_width, "max_disparity": spec.max_disparity,
+                          "overlap": spec.overlap, "range_margin": spec.range_margin, "min_scale": spec.min_scale,
                           "files": {role: {"file": e["file"], "sha256": e["sha256"]} for role, e in manifest["files"].items()}}
     return golden
 

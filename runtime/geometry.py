@@ -1,0 +1,147 @@
+"""The one geometry measurement of a pair: one set of feature matches decides its whole arrangement.
+
+From the SIFT matches of the two images: whether the cameras sit one above the other (a portrait shot), whether
+the rows are aligned (and the correction when they are not, or when the colour camera has another resolution or
+field of view), which side the colour camera is on, and the largest disparity, hence the chroma working scale. A
+pair that cannot be verified, or that stays misaligned, is refused here, before any inference, unless the caller
+accepts unverified pairs.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from .arrangement import Arrangement
+from .errors import InputError
+from .manifest import ModelSpec
+from .matching import Matches, sift_matches
+from .pair import Pair
+from .rectify import (MIN_MATCHES, RectificationReport, check_matches, correction, implausible_correction,
+                      vertical_baseline)
+
+CAMERA_SIDES = ("auto", "left", "right")
+
+
+@dataclass(frozen=True)
+class GeometryOptions:
+    camera_side: str = "auto"  # "left" or "right" overrides the measured side
+    rectify: bool = False  # correct a same-size pair whose rows are not aligned, instead of refusing it
+    accept_unverified: bool = False  # colour a pair that cannot be verified or stays misaligned
+    max_chroma_scale: float = 1.0  # cap on the working scale
+
+    def __post_init__(self) -> None:
+        if self.camera_side not in CAMERA_SIDES:
+            raise InputError("camera_side", f"must be one of {', '.join(CAMERA_SIDES)}, not {self.camera_side!r}")
+
+
+@dataclass(frozen=True)
+class Geometry:
+    """What the measurement decided, and the checks it decided from."""
+
+    arrangement: Arrangement
+    camera_side: str
+    checks: dict[str, RectificationReport]  # "before", and "after" where the colour image is corrected
+    warnings: tuple[str, ...]
+
+    @property
+    def disparity_max_px(self) -> float | None:
+        """99th percentile of the matches' disparities, full-resolution px; None if unmeasured."""
+        last = self.checks.get("after", self.checks["before"])
+        return None if last.too_few_matches else last.disparity_range[1]
+
+    def rectification(self) -> dict:
+        """The checks as the report gives them (NaN as null, rounded)."""
+        def rounded(value):
+            return (None if not math.isfinite(value) else round(value, 3)) if isinstance(value, float) else value
+        return {name: {k: rounded(v) for k, v in asdict(check).items()} for name, check in self.checks.items()}
+
+
+def measure(pair: Pair, spec: ModelSpec, options: GeometryOptions = GeometryOptions()) -> Geometry:
+    """The pair's arrangement for a model of `spec`; InputError for a pair it must refuse."""
+    matches = sift_matches(pair.mono_y, pair.color_rgb)
+    transposed = vertical_baseline(matches, pair.mono_y.shape, pair.color_rgb.shape)
+    mono_shape, color_shape = pair.mono_y.shape, pair.color_rgb.shape[:2]
+    if transposed:  # a portrait shot: the cameras one above the other
+        matches, mono_shape, color_shape = matches.transposed(), mono_shape[::-1], color_shape[::-1]
+    warnings: list[str] = []
+    checks = {"before": check_matches(matches, mono_shape, color_shape, spec=spec)}
+    if checks["before"].too_few_matches:
+        to_mono = _unverified(pair, checks["before"], mono_shape, color_shape, options, warnings)
+    else:
+        to_mono = _correct(pair, matches, checks, mono_shape, color_shape, spec, options, warnings)
+    side = _camera_side(checks["before"], options.camera_side, warnings)
+    last = checks.get("after", checks["before"])
+    scale = min(spec.working_scale(None if last.too_few_matches else last.disparity_range[1]), options.max_chroma_scale)
+    arrangement = Arrangement(pair.mono_y.shape, transposed, side == "right", scale, to_mono,
+                              None if to_mono is None else color_shape)
+    return Geometry(arrangement, side, checks, tuple(warnings))
+
+
+def _unverified(pair: Pair, check: RectificationReport, mono_shape: tuple[int, int], color_shape: tuple[int, int],
+                options: GeometryOptions, warnings: list[str]) -> np.ndarray | None:
+    """Too few matches: refused, or (accept_unverified) assumed rectified, the colour image stretched onto the
+    mono grid if its size differs."""
+    if not options.accept_unverified:
+        raise InputError(pair.color_name, f"cannot be verified against {pair.mono_name}: {check.n_matches} feature "
+                                          f"matches fit one geometry, {MIN_MATCHES} are needed. Are both images of "
+                                          "the same scene, taken at the same moment? (accept_unverified=True colours it "
+                                          "anyway, assuming a rectified pair with the colour camera on the left)")
+    warnings.append(f"unverified pair ({check.n_matches} matches): assumed rectified, colour camera on the left, "
+                    "disparities within the model's range")
+    if mono_shape == color_shape:
+        return None
+    sx, sy = mono_shape[1] / color_shape[1], mono_shape[0] / color_shape[0]  # pixel centres onto pixel centres
+    return np.array([[sx, 0, (sx - 1) / 2], [0, sy, (sy - 1) / 2]])
+
+
+def _correct(pair: Pair, matches: Matches, checks: dict, mono_shape: tuple[int, int], color_shape: tuple[int, int],
+             spec: ModelSpec, options: GeometryOptions, warnings: list[str]) -> np.ndarray | None:
+    """The correction onto the mono grid (None if none is needed); the check of the matches mapped through it goes
+    into `checks` as "after". Refuses what the options do not allow to be corrected, or what stays misaligned."""
+    check, resized = checks["before"], mono_shape != color_shape
+    if check.rectified and not resized:
+        return None
+    problem = implausible_correction(check, mono_shape, color_shape)
+    if problem is not None or not (options.rectify or resized):
+        raise InputError(pair.color_name, _not_rectified(check, problem))
+    to_mono = correction(check, mono_shape, color_shape)
+    after = checks["after"] = check_matches(matches.mapped(to_mono), mono_shape, mono_shape, spec=spec)
+    if resized:
+        warnings.append(f"brought the colour image from {pair.color_rgb.shape[1]}x{pair.color_rgb.shape[0]} onto the mono image's "
+                        f"{pair.mono_y.shape[1]}x{pair.mono_y.shape[0]} grid (scale {check.scale:.3f}, rotation "
+                        f"{check.rotation_deg:+.2f} deg); vertical error left: {after.vertical_error:.2f} px")
+    else:
+        warnings.append(f"corrected the colour image: vertical error {check.vertical_error:.2f} -> "
+                        f"{after.vertical_error:.2f} px")
+    if not after.rectified and not options.accept_unverified:
+        raise InputError(pair.color_name, f"stays misaligned after correction: vertical error "
+                                          f"{after.vertical_error:.1f} px, limit {after.limit_px:.1f} px at this "
+                                          "pair's working scale; the cameras may not be a fixed dual camera, or "
+                                          "the scene moved between the shots (accept_unverified=True colours it anyway)")
+    return to_mono
+
+
+def _not_rectified(check: RectificationReport, problem: str | None) -> str:
+    if check.rectified:  # the rows line up, but the correction the sizes call for is not a phone's dual camera
+        return f"the colour image {problem}"
+    what = (f"the pair is not rectified: vertical error {check.vertical_error:.1f} px (median dy "
+            f"{check.dy_median:+.1f} px, rotation {check.rotation_deg:+.2f} deg; limit {check.limit_px:.1f} px at "
+            "this pair's working scale); ")
+    if problem is None:
+        return what + "rerun with rectify=True to correct it"
+    return what + (f"the colour image {problem}, which rectify=True does not correct"
+                   + (" (is one image upside down or turned?)" if abs(check.rotation_deg) > 45 else ""))
+
+
+def _camera_side(check: RectificationReport, asked: str, warnings: list[str]) -> str:
+    """The side given, else the measured one, else left (the network's own arrangement)."""
+    measured = check.side if check.side in ("left", "right") else None
+    if asked == "auto":
+        if measured is None and not check.too_few_matches:
+            warnings.append("no parallax to tell the colour camera's side: assuming it is on the left")
+        return measured or "left"
+    if measured is not None and measured != asked:
+        warnings.append(f"camera side {asked} was given, but the matches put the colour camera on the {measured}")
+    return asked
