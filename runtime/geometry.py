@@ -5,18 +5,22 @@ the rows are aligned (and the correction when they are not, or when the colour c
 field of view), which side the colour camera is on, and the largest disparity, hence the chroma working scale. A
 pair that cannot be verified, or that stays misaligned, is refused here, before any inference, unless the caller
 accepts unverified pairs.
+
+A correction is verified by matching the corrected pair again, at the matching resolution: the matches the fit
+was made from would agree with it by construction, while a new set shows what a similarity cannot undo (a
+keystone, a scene that moved).
 """
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 
 from .arrangement import Arrangement
 from .errors import InputError
 from .manifest import ModelSpec
-from .matching import Matches, sift_matches
+from .matching import MATCH_MAX_SIDE, Matches, sift_matches
 from .pair import Pair
 from .rectify import (MIN_MATCHES, RectificationReport, check_matches, correction, implausible_correction,
                       vertical_baseline)
@@ -70,13 +74,15 @@ def measure(pair: Pair, spec: ModelSpec, options: GeometryOptions = GeometryOpti
     if checks["before"].too_few_matches:
         to_mono = _unverified(pair, checks["before"], mono_shape, color_shape, options, warnings)
     else:
-        to_mono = _correct(pair, matches, checks, mono_shape, color_shape, spec, options, warnings)
+        to_mono = _correction(pair, checks["before"], mono_shape, color_shape, options)
+    arrangement = Arrangement(pair.mono_y.shape, transposed, color_to_mono=to_mono,
+                              color_shape=None if to_mono is None else color_shape)
+    if to_mono is not None and not checks["before"].too_few_matches:
+        checks["after"] = _verify(pair, arrangement, checks["before"], spec, options, warnings)
     side = _camera_side(checks["before"], options.camera_side, warnings)
     last = checks.get("after", checks["before"])
     scale = min(spec.working_scale(None if last.too_few_matches else last.disparity_range[1]), options.max_chroma_scale)
-    arrangement = Arrangement(pair.mono_y.shape, transposed, side == "right", scale, to_mono,
-                              None if to_mono is None else color_shape)
-    return Geometry(arrangement, side, checks, tuple(warnings))
+    return Geometry(replace(arrangement, flipped=side == "right", scale=scale), side, checks, tuple(warnings))
 
 
 def _unverified(pair: Pair, check: RectificationReport, mono_shape: tuple[int, int], color_shape: tuple[int, int],
@@ -96,31 +102,41 @@ def _unverified(pair: Pair, check: RectificationReport, mono_shape: tuple[int, i
     return np.array([[sx, 0, (sx - 1) / 2], [0, sy, (sy - 1) / 2]])
 
 
-def _correct(pair: Pair, matches: Matches, checks: dict, mono_shape: tuple[int, int], color_shape: tuple[int, int],
-             spec: ModelSpec, options: GeometryOptions, warnings: list[str]) -> np.ndarray | None:
-    """The correction onto the mono grid (None if none is needed); the check of the matches mapped through it goes
-    into `checks` as "after". Refuses what the options do not allow to be corrected, or what stays misaligned."""
-    check, resized = checks["before"], mono_shape != color_shape
+def _correction(pair: Pair, check: RectificationReport, mono_shape: tuple[int, int], color_shape: tuple[int, int],
+                options: GeometryOptions) -> np.ndarray | None:
+    """The correction onto the mono grid (None if none is needed); refuses what the options do not allow to be
+    corrected."""
+    resized = mono_shape != color_shape
     if check.rectified and not resized:
         return None
     problem = implausible_correction(check, mono_shape, color_shape)
     if problem is not None or not (options.rectify or resized):
         raise InputError(pair.color_name, _not_rectified(check, problem))
-    to_mono = correction(check, mono_shape, color_shape)
-    after = checks["after"] = check_matches(matches.mapped(to_mono), mono_shape, mono_shape, spec=spec)
-    if resized:
-        warnings.append(f"brought the colour image from {pair.color_rgb.shape[1]}x{pair.color_rgb.shape[0]} onto the mono image's "
-                        f"{pair.mono_y.shape[1]}x{pair.mono_y.shape[0]} grid (scale {check.scale:.3f}, rotation "
-                        f"{check.rotation_deg:+.2f} deg); vertical error left: {after.vertical_error:.2f} px")
+    return correction(check, mono_shape, color_shape)
+
+
+def _verify(pair: Pair, arrangement: Arrangement, before: RectificationReport, spec: ModelSpec,
+            options: GeometryOptions, warnings: list[str]) -> RectificationReport:
+    """The corrected pair matched again at the matching resolution; refused if it stays misaligned."""
+    full_shape = arrangement.full_shape
+    small = replace(arrangement, scale=min(1.0, MATCH_MAX_SIDE / max(full_shape)))
+    found = sift_matches(small.mono(pair.mono_y), small.reference(pair.color_rgb)[..., 0])
+    to_full = np.array(full_shape[::-1]) / np.array(small.shape[::-1])  # small px -> full-resolution px, per axis
+    after = check_matches(Matches(found.mono * to_full, found.color * to_full, found.scale / to_full.max()),
+                          full_shape, full_shape, spec=spec)
+    if pair.color_rgb.shape[:2] != pair.mono_y.shape:  # a vertical error between two sizes means nothing
+        warnings.append(f"brought the colour image from {pair.color_rgb.shape[1]}x{pair.color_rgb.shape[0]} onto the "
+                        f"mono image's {pair.mono_y.shape[1]}x{pair.mono_y.shape[0]} grid (scale {before.scale:.3f}, "
+                        f"rotation {before.rotation_deg:+.2f} deg); vertical error left: {after.vertical_error:.2f} px")
     else:
-        warnings.append(f"corrected the colour image: vertical error {check.vertical_error:.2f} -> "
+        warnings.append(f"corrected the colour image: vertical error {before.vertical_error:.2f} -> "
                         f"{after.vertical_error:.2f} px")
     if not after.rectified and not options.accept_unverified:
         raise InputError(pair.color_name, f"stays misaligned after correction: vertical error "
                                           f"{after.vertical_error:.1f} px, limit {after.limit_px:.1f} px at this "
                                           "pair's working scale; the cameras may not be a fixed dual camera, or "
                                           "the scene moved between the shots (accept_unverified=True colours it anyway)")
-    return to_mono
+    return after
 
 
 def _not_rectified(check: RectificationReport, problem: str | None) -> str:

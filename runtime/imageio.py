@@ -40,7 +40,6 @@ from .errors import InputError
 PathLike = str | os.PathLike[str]
 
 MAX_PIXELS = 100_000_000  # declared width x height above this is refused before decoding
-MIN_SIZE = 64  # px a side: below this there is too little image to match the two cameras
 # Chroma is the mean of |Cb - 0.5| and |Cr - 0.5| (BT.601, [0, 1]). Measured: grey images JPEG'd as
 # RGB 0 - 0.009 (JPEG averages chroma noise away, even at sigma 8 of 255 levels), with a uniform tint
 # of 4 levels 0.016, of 5 levels 0.020; colour photographs 0.048 - 0.146.
@@ -88,7 +87,7 @@ class _Header(NamedTuple):
     heif: object = None  # a HEIC/HEIF file opened by pillow-heif: its pixels are decoded on first access
 
 
-def read_image(path: PathLike, min_size: int = MIN_SIZE, max_pixels: int = MAX_PIXELS) -> Image:
+def read_image(path: PathLike, min_size: int = 1, max_pixels: int = MAX_PIXELS) -> Image:
     """A PNG, JPEG, TIFF, WebP or HEIC/HEIF file -> upright Image; InputError naming the file for anything wrong.
 
     Refused before decoding: more than `max_pixels` declared, or a side under `min_size` pixels.

@@ -43,11 +43,6 @@ class Matches:
         """The same matches with x and y swapped: what they are between the two images transposed."""
         return Matches(self.mono[:, ::-1], self.color[:, ::-1], self.scale)
 
-    def mapped(self, color_to_mono: np.ndarray) -> Matches:
-        """The same matches with the colour points moved by a 2x3 affine map: where they lie in the colour image
-        once that map has warped it."""
-        return Matches(self.mono, self.color @ color_to_mono[:, :2].T + color_to_mono[:, 2], self.scale)
-
 
 def sift_matches(mono_y: np.ndarray, color_y: np.ndarray, max_side: int = MATCH_MAX_SIDE, ratio: float = 0.75,
                  max_features: int = MAX_FEATURES) -> Matches:

@@ -8,7 +8,9 @@ from pathlib import Path
 import numpy as np
 
 from .errors import InputError
-from .imageio import MIN_SIZE, Image, as_color, as_mono, read_image
+from .imageio import Image, as_color, as_mono, read_image
+
+MIN_SIZE = 64  # px a side: below this there is too little image to match the two cameras
 
 
 @dataclass(frozen=True)
@@ -28,7 +30,7 @@ def _load(source: str | Path | np.ndarray, role: str) -> tuple[Image, str]:
     """A path is read from disk; an array is taken as it is: (H, W) or (H, W, 3) RGB (not OpenCV's BGR),
     uint8, uint16 or [0, 1] floats."""
     if not isinstance(source, np.ndarray):
-        return read_image(source), str(source)
+        return read_image(source, min_size=MIN_SIZE), str(source)
     name = f"<{role} array>"
     if source.ndim not in (2, 3) or (source.ndim == 3 and source.shape[2] != 3) or min(source.shape[:2]) < MIN_SIZE:
         raise InputError(name, f"has shape {source.shape}; expected (H, W) or (H, W, 3), at least {MIN_SIZE} px a side")

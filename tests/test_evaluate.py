@@ -55,7 +55,7 @@ def test_the_runtime_and_torch_paths_agree_and_the_consumer_camera_is_harder(mot
     torch_ = run_json(capsys, motorcycle_crop, "--no-baselines", "--runtime", "torch")
     consumer = run_json(capsys, motorcycle_crop, "--no-baselines", "--runtime", "fp32", "--camera", "consumer")
     cpsnr = lambda r: r["methods"]["dualcam"]["mean"]["cpsnr"]  # noqa: E731
-    assert abs(cpsnr(runtime) - cpsnr(torch_)) < 0.5, (cpsnr(runtime), cpsnr(torch_))
+    assert abs(cpsnr(runtime) - cpsnr(torch_)) < 0.01, (cpsnr(runtime), cpsnr(torch_))  # one pipeline, two tile functions
     assert cpsnr(consumer) < cpsnr(runtime)
 
 
@@ -92,15 +92,3 @@ def test_a_model_option_the_chosen_runtime_would_ignore_is_refused(motorcycle_cr
         main([str(motorcycle_crop), *args])
     err = capsys.readouterr().err.strip().splitlines()
     assert exit_.value.code == 2 and err[-1].startswith(f"dualcam-eval: error: {named}")
-
-
-def test_the_torch_model_colours_a_whole_pair_at_a_reduced_scale_when_disparities_exceed_d():
-    from dualcam.model.checkpoint import load_model
-    from dualcam.model.predict import predict
-    from dualcam.runtime.color import rgb_to_luma
-
-    left, right, _ = skimage.data.stereo_motorcycle()
-    left, right = (cv2.resize(v, None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC) for v in (left[:200], right[:200]))
-    result = predict(load_model(), rgb_to_luma(right.astype(np.float32) / 255), left.astype(np.float32) / 255)
-    assert result.scale < 1 and result.disparity_range[1] > 64
-    assert result.cbcr.shape == (400, 1482, 2)

@@ -260,7 +260,7 @@ def test_pixel_limit_is_a_parameter(tmp_path):
 def test_zero_size_and_too_small_are_refused(tmp_path):
     refused(write_bytes(tmp_path / "zero.png", png_bytes(0, 16, 8, 0, b"")), "has zero size (0x16 pixels)")
     cv2.imwrite(str(tmp_path / "small.png"), marked(8, 30))
-    refused(tmp_path / "small.png", "is 30x8 pixels; images must be at least 16 pixels on each side")
+    refused(tmp_path / "small.png", "is 30x8 pixels; images must be at least 16 pixels on each side", min_size=16)
     assert read_image(tmp_path / "small.png", min_size=8).pixels.shape == (8, 30, 3)
 
 

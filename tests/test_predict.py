@@ -28,16 +28,22 @@ def test_predict_writes_a_colour_image_whose_luma_is_the_mono_image(tmp_path):
     assert np.abs(rgb[..., 0] - rgb[..., 2]).mean() > 3  # it has colour
 
 
-@pytest.mark.parametrize("case", ["missing", "size"])
-def test_bad_input_is_one_line_exit_2_and_no_output(tmp_path, capsys, case):
-    mono, color = crop_pair(tmp_path, color_size=(80, 256) if case == "size" else (96, 256))
+@pytest.mark.parametrize("case", ["missing", "swapped", "output is the mono input"])
+def test_bad_input_is_one_line_exit_2_and_nothing_written(tmp_path, capsys, case):
+    """The runtime's checks, as dualcam-run makes them: predict runs its pipeline."""
+    mono, color = crop_pair(tmp_path)
+    out, named = tmp_path / "out.png", color
     if case == "missing":
-        color = tmp_path / "nowhere.png"
-    out = tmp_path / "out.png"
+        color = named = tmp_path / "nowhere.png"
+    if case == "swapped":
+        mono, color, named = color, mono, color
+    if case == "output is the mono input":
+        out, named = mono, mono
+    before = {p: p.read_bytes() for p in tmp_path.iterdir()}
     assert main([str(mono), str(color), "-o", str(out)]) == 2
     err = capsys.readouterr().err.strip()
-    assert len(err.splitlines()) == 1 and str(color) in err
-    assert not out.exists()
+    assert len(err.splitlines()) == 1 and err.startswith("dualcam.model.predict: ") and str(named) in err, err
+    assert {p: p.read_bytes() for p in tmp_path.iterdir()} == before
 
 
 def test_a_colour_camera_on_the_right_is_measured_and_flipped(tmp_path, capsys):

@@ -5,10 +5,14 @@ import numpy as np
 import pytest
 from skimage.data import stereo_motorcycle
 
+from dualcam.runtime.arrangement import Arrangement
 from dualcam.runtime.color import rgb_to_luma
 from dualcam.runtime.errors import InputError
+from dualcam.runtime.geometry import GeometryOptions, measure
+from dualcam.runtime.manifest import ModelSpec
 from dualcam.runtime.matching import Matches
-from dualcam.runtime.rectify import RECTIFIED_MAX_ERROR_PX, check_rectification, rectify_color
+from dualcam.runtime.pair import Pair
+from dualcam.runtime.rectify import RECTIFIED_MAX_ERROR_PX, check_matches, check_rectification, correction
 
 
 @pytest.fixture(scope="module")
@@ -32,6 +36,13 @@ def warp(image: np.ndarray, matrix: np.ndarray) -> np.ndarray:
 def rotation(image: np.ndarray, degrees: float) -> np.ndarray:
     height, width = image.shape[:2]
     return cv2.getRotationMatrix2D(((width - 1) / 2, (height - 1) / 2), degrees, 1.0)
+
+
+def corrected(color: np.ndarray, mono: np.ndarray, report) -> tuple[np.ndarray, object]:
+    """The colour image's luma warped by the report's correction (as the Arrangement warps it), and its check."""
+    to_mono = correction(report, mono.shape, color.shape)
+    luma = Arrangement(mono.shape, color_to_mono=to_mono, color_shape=color.shape[:2]).reference(color)[..., 0]
+    return luma, check_rectification(mono, luma)
 
 
 def test_real_pair_is_rectified_with_colour_on_the_left(original):
@@ -67,9 +78,8 @@ def test_vertical_shift_is_measured_and_corrected(pair, original):
     assert report.verdict == "not rectified" and report.side == "left"
     assert report.dy_median == pytest.approx(6.0, abs=0.5)
     assert abs(report.rotation_deg) < 0.05
-    corrected, residual = rectify_color(shifted, mono, report)
-    assert corrected.shape == color.shape and residual.verdict == "rectified"
-    assert abs(residual.dy_median) < 0.5
+    warped, residual = corrected(shifted, mono, report)
+    assert warped.shape == mono.shape and residual.verdict == "rectified" and abs(residual.dy_median) < 0.5
     np.testing.assert_allclose(residual.disparity_range, original.disparity_range, atol=2.0)
 
 
@@ -81,7 +91,7 @@ def test_rotation_is_measured_and_corrected(pair, original):
     assert report.rotation_deg == pytest.approx(1.5, abs=0.1)
     half_width = (mono.shape[1] - 1) / 2
     assert max(map(abs, report.dy_corners)) == pytest.approx(math.sin(math.radians(1.5)) * half_width, abs=0.5)
-    corrected, residual = rectify_color(rotated, mono)
+    _, residual = corrected(rotated, mono, report)
     assert residual.verdict == "rectified" and residual.vertical_error < RECTIFIED_MAX_ERROR_PX
     assert abs(residual.dy_median) < 0.5 and abs(residual.rotation_deg) < 0.05
     np.testing.assert_allclose(residual.disparity_range, original.disparity_range, atol=2.0)
@@ -92,18 +102,17 @@ def test_flat_images_have_too_few_matches(kind):
     mono = np.full((120, 200), 0.5, np.float32)
     if kind == "gradient":
         mono = np.tile(np.linspace(0, 1, 200, dtype=np.float32), (120, 1))
-    color = np.dstack([mono] * 3)
     report = check_rectification(mono, mono)
     assert report.too_few_matches and report.verdict == "unknown"
     assert not report.rectified and report.side == "unknown"  # cannot be verified
-    corrected, residual = rectify_color(color, mono, report)
-    assert corrected is color and residual is report
 
 
-def test_implausible_rotation_is_refused(pair):
+def test_implausible_rotation_is_refused_even_with_rectify(pair):
     mono, color = pair
-    with pytest.raises(InputError, match=r"^color.png: is rotated 20\.0 degrees"):
-        rectify_color(warp(color, rotation(color, 20.0)), mono, source="color.png")
+    spec = ModelSpec.for_tile(256, 512, 64)
+    with pytest.raises(InputError, match=r"^color.png: .*the colour image is rotated 20\.0 degrees"):
+        measure(Pair(mono, warp(color, rotation(color, 20.0)), 8, "mono.png", "color.png"), spec,
+                GeometryOptions(rectify=True))
 
 
 def matches_with_roll(roll_deg: float, x_extent: float, seed: int) -> tuple[np.ndarray, Matches]:
@@ -126,10 +135,10 @@ def test_a_roll_the_matches_cannot_establish_is_not_a_misalignment():
     taken_at_face_value = []
     for seed in range(20):
         mono, matches = matches_with_roll(0.0, 150, seed)
-        report = check_rectification(mono, mono, matches=matches)
+        report = check_matches(matches, mono.shape, mono.shape)
         assert report.verdict == "rectified", (seed, report)
         taken_at_face_value.append(max(map(abs, report.dy_corners)) + report.dy_spread)
     assert max(taken_at_face_value) > RECTIFIED_MAX_ERROR_PX  # the extrapolated roll alone would have refused one
     mono, matches = matches_with_roll(0.3, 500, 0)
-    report = check_rectification(mono, mono, matches=matches)
+    report = check_matches(matches, mono.shape, mono.shape)
     assert report.verdict == "not rectified" and abs(report.rotation_deg) == pytest.approx(0.3, abs=0.05)

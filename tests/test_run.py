@@ -14,10 +14,11 @@ import cv2
 import numpy as np
 import pytest
 
-from dualcam.runtime import colorize as colorize_module
 from dualcam.runtime.cli import main
 from dualcam.runtime.color import rgb_to_luma
-from dualcam.runtime.manifest import SHIPPED_MODELS, load_manifest
+from dualcam.runtime.colorize import colorize
+from dualcam.runtime.errors import InputError
+from dualcam.runtime.manifest import SHIPPED_MODELS, load_manifest, manifest_spec
 from dualcam.runtime.planner import estimate_peaks
 
 SAMPLES = Path(__file__).resolve().parent.parent / "runtime" / "samples"
@@ -99,8 +100,8 @@ def test_the_other_camera_arrangement_is_flipped_in_and_out(pair, result, tmp_pa
 def test_sixteen_bit_in_sixteen_bit_out(pair, tmp_path):
     mono = cv2.imread(str(pair[0]), cv2.IMREAD_GRAYSCALE).astype(np.uint16) * 257
     cv2.imwrite(str(tmp_path / "m16.png"), mono)
-    image, report = colorize_module.colorize(tmp_path / "m16.png", pair[1])
-    assert image.dtype == np.uint16 and report["bit_depth"] == 16
+    image, report = colorize(tmp_path / "m16.png", pair[1])
+    assert image.dtype == np.uint16 and report.bit_depth == 16
     y = rgb_to_luma(image.astype(np.float32) / 65535)
     assert np.abs(y - mono / 65535).mean() < 1 / 255
 
@@ -108,13 +109,13 @@ def test_sixteen_bit_in_sixteen_bit_out(pair, tmp_path):
 def test_a_chroma_scale_cap_predicts_colour_smaller(pair):
     mono = cv2.imread(str(pair[0]), cv2.IMREAD_GRAYSCALE)
     color = cv2.imread(str(pair[1]))[..., ::-1]
-    full, report_full = colorize_module.colorize(mono, color, model="fp32")
-    half, report_half = colorize_module.colorize(mono, color, model="fp32", max_chroma_scale=0.5)
-    assert report_half["chroma_scale"] == 0.5 < report_full["chroma_scale"]
-    assert report_half["tiles"]["count"] <= report_full["tiles"]["count"]
+    full, report_full = colorize(mono, color, model="fp32")
+    half, report_half = colorize(mono, color, model="fp32", max_chroma_scale=0.5)
+    assert report_half.chroma_scale == 0.5 < report_full.chroma_scale
+    assert report_half.tiles["count"] <= report_full.tiles["count"]
     assert half.shape == full.shape and np.abs(half.astype(int) - full.astype(int)).mean() < 4  # same picture
-    with pytest.raises(colorize_module.InputError, match="max_chroma_scale"):
-        colorize_module.colorize(mono, color, max_chroma_scale=1.5)
+    with pytest.raises(InputError, match="max_chroma_scale"):
+        colorize(mono, color, max_chroma_scale=1.5)
 
 
 def test_the_chroma_filter_smooths_the_colours_and_can_be_turned_off(pair, result, tmp_path):
@@ -133,9 +134,9 @@ def test_the_chroma_filter_smooths_the_colours_and_can_be_turned_off(pair, resul
 def test_python_api_takes_arrays(pair):
     mono = cv2.imread(str(pair[0]), cv2.IMREAD_GRAYSCALE)
     color = cv2.imread(str(pair[1]))[..., ::-1]
-    image, report = colorize_module.colorize(mono, color, model="fp32")
+    image, report = colorize(mono, color, model="fp32")
     assert image.shape == color.shape and image.dtype == np.uint8
-    assert report["model"]["role"] == "fp32" and report["mono"] == "<mono array>"
+    assert report.model["role"] == "fp32" and report.mono == "<mono array>"
 
 
 def test_rectify_corrects_a_vertical_shift(pair, tmp_path):
@@ -149,8 +150,7 @@ def test_rectify_corrects_a_vertical_shift(pair, tmp_path):
 
 def test_a_small_budget_runs_leaner_and_stays_under_it(pair, result, tmp_path):
     assert result[1]["tiles"]["memory_arena"]  # the default budget is roomy for this crop
-    manifest = load_manifest(SHIPPED_MODELS)
-    peaks = estimate_peaks(CROP_SHAPE, "int8", manifest["tile"], manifest["max_disparity"])
+    peaks = estimate_peaks(CROP_SHAPE, "int8", manifest_spec(load_manifest(SHIPPED_MODELS)))
     budget = math.ceil(peaks[False])  # fits the lean session, not the arena
     lean = run_json([str(pair[0]), str(pair[1]), "-o", str(tmp_path / "o.png"), "--memory-budget", str(budget)])
     assert not lean["tiles"]["memory_arena"]
@@ -312,31 +312,6 @@ def test_bad_input_gets_one_line_exit_2_and_no_output(pair, tmp_path, capsys):
         assert len(err) == 1 and err[0].startswith("dualcam-run: ") and expected in err[0], f"{name}: {err}"
         assert sorted(p.name for p in tmp_path.iterdir()) == listing, f"{name} left a file behind"
     assert {p: p.read_bytes() for p in pair} == inputs_before
-
-
-def test_tiles_cost_no_quality_against_whole_image_inference():
-    """The tiled fp32 model against the same network run on the whole image at once (torch), on the full
-    Middlebury pair that scikit-image ships: tiling must not lose more than 0.05 dB CPSNR of the right
-    view's true chroma. (It gains here: 35.83 vs 35.71 dB with the shipped weights, which were trained
-    on tile-sized crops.)"""
-    skimage = pytest.importorskip("skimage")
-    from dualcam.model.checkpoint import load_model
-    from dualcam.model.metrics import cpsnr
-    from dualcam.model.predict import run_network
-    from dualcam.runtime.chroma import chroma_at_scale, measure_scale
-    from dualcam.runtime.color import rgb_to_ycbcr
-    from dualcam.runtime.session import TileModel
-
-    left, right, _ = skimage.data.stereo_motorcycle()
-    left, right = left.astype(np.float32) / 255, right.astype(np.float32) / 255
-    mono, ref, truth = rgb_to_luma(right), rgb_to_ycbcr(left), rgb_to_ycbcr(right)[..., 1:]
-    scale, _ = measure_scale(mono, ref[..., 0], 64)
-    net = load_model()
-    whole = chroma_at_scale(lambda m, r: run_network(net, m, r)[0], mono, ref, scale)
-    tiles = TileModel(SHIPPED_MODELS / "dualcam_fp32.onnx")
-    tiled = chroma_at_scale(tiles.colorize_chroma, mono, ref, scale)
-    assert len(tiles.grid(round(mono.shape[0] * scale), round(mono.shape[1] * scale))) > 1
-    assert cpsnr(tiled, truth) >= cpsnr(whole, truth) - 0.05
 
 
 def test_the_base_install_does_not_pull_torch():

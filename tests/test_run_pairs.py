@@ -85,7 +85,7 @@ def test_a_portrait_shot_is_turned_into_the_network_arrangement_and_back(images,
     cv2.imwrite(str(tmp_path / "c.png"), np.rot90(images[1]).copy())
     code, report, err = run_cli(str(tmp_path / "m.png"), str(tmp_path / "c.png"), "-o", str(tmp_path / "o.png"))
     assert code == 0, err
-    assert report["baseline_orientation"].startswith("vertical") and report["size"] == {"width": 256, "height": 400}
+    assert report["transposed"] and report["size"] == {"width": 256, "height": 400}
     out = np.rot90(cv2.imread(str(tmp_path / "o.png")), -1)
     assert colour_difference(out, reference[2]) < 2.0
 
@@ -93,15 +93,17 @@ def test_a_portrait_shot_is_turned_into_the_network_arrangement_and_back(images,
 def test_the_limit_follows_the_working_scale(images):
     """A pair 4x upscaled has 4x the vertical error and 4x the disparities; the network works at a quarter
     scale, so it is accepted just as the original is."""
+    from dualcam.runtime.manifest import ModelSpec
     from dualcam.runtime.rectify import check_rectification
 
+    spec = ModelSpec.for_tile(256, 512, 64)
     mono = images[0].astype(np.float32) / 255
     shifted = np.roll(images[1], 1, axis=0)[..., ::-1].astype(np.float32) / 255  # 1 px vertical error
     big_mono = cv2.resize(mono, None, fx=4, fy=4, interpolation=cv2.INTER_CUBIC)
     big_color = cv2.resize(shifted, None, fx=4, fy=4, interpolation=cv2.INTER_CUBIC)
-    assert check_rectification(mono, shifted, max_disparity=64).rectified
+    assert check_rectification(mono, shifted, spec=spec).rectified
     assert not check_rectification(big_mono, big_color).rectified  # 1.5 px at full resolution: refused
-    upscaled = check_rectification(big_mono, big_color, max_disparity=64)
+    upscaled = check_rectification(big_mono, big_color, spec=spec)
     assert upscaled.rectified and upscaled.limit_px > 4 * 1.5 * 0.8
 
 
@@ -163,7 +165,8 @@ def test_output_luma_is_the_mono_image_except_where_colours_are_clipped(referenc
 
 def test_api_options_are_checked_by_their_own_names(reference):
     for kwargs, name in (({"threads": -3}, "threads"), ({"threads": 10_000}, "threads"),
-                         ({"memory_budget_mb": 0}, "memory_budget_mb"), ({"baseline": "up"}, "baseline")):
+                         ({"memory_budget_mb": 0}, "memory_budget_mb"), ({"camera_side": "up"}, "camera_side"),
+                         ({"model": ""}, "model")):
         with pytest.raises(InputError, match=f"^{name}: "):
             colorize(reference[0], reference[1], **kwargs)
     with pytest.raises(InputError, match="rectify=True"):

@@ -90,9 +90,8 @@ class MainActivity : Activity() {
                 val colorImage = decode(color)
                 Colorizer.checkSize(monoImage, "the mono image")
                 Colorizer.checkSize(colorImage, "the colour image")
-                val models = Models(this)
-                val result = models.open(provider).use { backend ->
-                    Colorizer(models.manifest, provider.role, backend).colorize(monoImage, colorImage, side, disparity) { done, total ->
+                val result = Models(this).session(provider).use { session ->
+                    Colorizer(session).colorize(monoImage, colorImage, side, disparity) { done, total ->
                         runOnUiThread { status("tile $done/$total on ${provider.label}") }
                     }
                 }
@@ -103,7 +102,7 @@ class MainActivity : Activity() {
                     view<ImageView>(R.id.after).setImageBitmap(after)
                 }
                 String.format(Locale.ROOT, "%dx%d, chroma scale %.3f, %d tiles, %s on %s: model %.2f s, end to end %.2f s, peak %.0f MB",
-                    monoImage.width, monoImage.height, result.scale, result.plan.grid.size, provider.role, provider.label,
+                    monoImage.width, monoImage.height, result.scale, result.grid.size, provider.role, provider.label,
                     result.modelSeconds, result.totalSeconds, Benchmark.peakResidentMb() ?: Double.NaN)
             } catch (error: Exception) {
                 "failed: ${error.message}"
@@ -122,7 +121,7 @@ class MainActivity : Activity() {
             val models = Models(this)
             val mono = Color.monoFromRgb(decode { assets.open(SAMPLE_MONO) })
             val ref = Color.rgbToYcbcr(decode { assets.open(SAMPLE_COLOR) })
-            Log.i(LOG_TAG, Benchmark.run(provider.label, provider.role, models.manifest, mono, ref, repeats) { models.open(provider) }.line())
+            Log.i(LOG_TAG, Benchmark.run(provider.label, provider.role, models.manifest, mono, ref, repeats) { models.open(provider, memoryArena = true) }.line())
         } catch (error: Exception) {
             Log.i(LOG_TAG, Benchmark.errorLine(label, error))
         }

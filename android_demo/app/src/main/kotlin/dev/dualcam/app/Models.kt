@@ -4,6 +4,7 @@ import android.content.Context
 import dev.dualcam.core.InferenceBackend
 import dev.dualcam.core.ModelManifest
 import dev.dualcam.core.Provider
+import dev.dualcam.core.TileSession
 import java.io.File
 
 /**
@@ -19,8 +20,14 @@ class Models(private val context: Context) {
 
     fun bytes(role: String): ByteArray = manifest.checkBytes(role, read(manifest.model(role).file))
 
-    /** A session for the provider's model (NNAPI: the 2-D mobile graph; CPU, XNNPACK: int8), closed by the caller. */
-    fun open(provider: Provider): InferenceBackend {
+    /**
+     * The provider's model (NNAPI: the 2-D mobile graph; CPU, XNNPACK: int8), its backend opened as each pair's memory
+     * plan says; closed by the caller.
+     */
+    fun session(provider: Provider): TileSession = TileSession(manifest, provider.role) { memoryArena -> open(provider, memoryArena) }
+
+    /** A backend for the provider's model, with or without onnxruntime's memory arena; closed by the caller. */
+    fun open(provider: Provider, memoryArena: Boolean): InferenceBackend {
         val model = bytes(provider.role)
         val backend = try {
             Class.forName(ORT_BACKEND)
@@ -28,8 +35,8 @@ class Models(private val context: Context) {
             throw IllegalStateException("this APK was built without onnxruntime-android (make apk); build the app with Gradle to run the models")
         }
         return backend.getConstructor(ByteArray::class.java, Provider::class.java, Int::class.javaPrimitiveType,
-            Int::class.javaPrimitiveType, Int::class.javaPrimitiveType)
-            .newInstance(model, provider, manifest.tileHeight, manifest.tileWidth, manifest.maxDisparity) as InferenceBackend
+            Int::class.javaPrimitiveType, Int::class.javaPrimitiveType, Boolean::class.javaPrimitiveType)
+            .newInstance(model, provider, manifest.tileHeight, manifest.tileWidth, manifest.maxDisparity, memoryArena) as InferenceBackend
     }
 
     private fun read(name: String): ByteArray =

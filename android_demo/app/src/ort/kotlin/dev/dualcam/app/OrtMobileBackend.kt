@@ -12,10 +12,11 @@ import java.util.EnumSet
 /**
  * One exported tile model in onnxruntime-android. NNAPI runs the 2-D mobile graph whole (CPU fallback disabled, so
  * a device that cannot take it fails loudly instead of silently running on the CPU); XNNPACK and the CPU provider
- * run the int8 model. Built only by Gradle, which adds the onnxruntime-android library.
+ * run the int8 model. Without the memory arena (the pair's memory plan decides) a tile needs about half the memory,
+ * for some more time. Built only by Gradle, which adds the onnxruntime-android library.
  */
 class OrtMobileBackend(model: ByteArray, provider: Provider, private val tileHeight: Int, private val tileWidth: Int,
-                       private val maxDisparity: Int) : InferenceBackend {
+                       private val maxDisparity: Int, memoryArena: Boolean) : InferenceBackend {
     private val environment = OrtEnvironment.getEnvironment()
     private val options = OrtSession.SessionOptions()
     private val session: OrtSession
@@ -23,6 +24,8 @@ class OrtMobileBackend(model: ByteArray, provider: Provider, private val tileHei
     override val description = "onnxruntime-android ${provider.label}"
 
     init {
+        options.setCPUArenaAllocator(memoryArena)
+        options.setMemoryPatternOptimization(memoryArena)
         when (provider) {
             Provider.NNAPI -> {
                 options.addNnapi(EnumSet.of(NNAPIFlags.USE_FP16))

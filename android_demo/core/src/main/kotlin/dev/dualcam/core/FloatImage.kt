@@ -24,6 +24,15 @@ class FloatImage(val height: Int, val width: Int, val channels: Int, val data: F
         return out
     }
 
+    /** Rows become columns: how a portrait pair (one camera above the other) is turned into rows, and back. */
+    fun transposed(): FloatImage {
+        val out = FloatImage(width, height, channels)
+        for (y in 0 until height) for (x in 0 until width) {
+            System.arraycopy(data, (y * width + x) * channels, out.data, (x * height + y) * channels, channels)
+        }
+        return out
+    }
+
     /** One channel as its own image. */
     fun channel(c: Int): FloatImage = FloatImage(height, width, 1, FloatArray(height * width) { data[it * channels + c] })
 

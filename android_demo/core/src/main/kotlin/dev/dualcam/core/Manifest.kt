@@ -9,17 +9,30 @@ class ModelFile(val role: String, val file: String, val sha256: String, val byte
 class ModelError(message: String) : IllegalArgumentException(message)
 
 /**
- * What the runtime needs from manifest.json (as dualcam.runtime.manifest reads it): the fixed tile, the number of
- * disparity candidates d, the chroma working-scale rule and each file with its sha256.
+ * What the runtime needs from manifest.json (as dualcam.runtime.manifest reads it into a ModelSpec): the fixed tile,
+ * the number of disparity candidates d, the tiles' overlap, the chroma working-scale rule and each file with its
+ * sha256. The exporter decided these, so they are read from here and nowhere else.
  */
 class ModelManifest(
     val tileHeight: Int,
     val tileWidth: Int,
     val maxDisparity: Int,
+    /** Px at the working scale between neighbouring tiles. */
+    val overlap: Int,
     val rangeMargin: Double,
     val minScale: Double,
     val files: Map<String, ModelFile>
 ) {
+    /** Pixels of one tile's reference window, tile height x (tile width + d): what a session's memory follows. */
+    val referencePixels: Int get() = tileHeight * (tileWidth + maxDisparity)
+
+    /** The tiles covering an image of (height, width) at the working scale. */
+    fun grid(height: Int, width: Int): TileGrid = TileGrid(height, width, tileHeight, tileWidth, maxDisparity, overlap)
+
+    /** The chroma working scale for a pair whose largest disparity is `maxPairDisparity` full-resolution px (or null). */
+    fun workingScale(maxPairDisparity: Double?): Double =
+        ChromaScale.workingScale(maxPairDisparity, maxDisparity, rangeMargin, minScale)
+
     /** The file exported for `role` (int8, fp32, mobile, int8_ort, mobile_ort). */
     fun model(role: String): ModelFile =
         files[role] ?: throw ModelError("$MANIFEST has no '$role' model (it has: ${files.keys.joinToString(", ")})")
@@ -49,8 +62,14 @@ class ModelManifest(
                 val e = entry as Map<String, Any?>
                 ModelFile(role, e.text("file"), e.text("sha256"), e.number("bytes").toLong(), e.text("format"))
             }
-            return ModelManifest(tile.int("height"), tile.int("width"), manifest.int("max_disparity"),
-                rule.number("range_margin"), rule.number("min_scale"), files)
+            val height = tile.int("height")
+            val width = tile.int("width")
+            val overlap = tile.int("overlap")
+            // Checked here, where the message can name the field, rather than when the first grid is made.
+            val largest = (minOf(height, width) - 1) / 2
+            if (overlap !in 0..largest) throw ModelError("$MANIFEST: 'overlap' must be an int from 0 to $largest, not $overlap")
+            return ModelManifest(height, width, manifest.int("max_disparity"), overlap, rule.number("range_margin"),
+                rule.number("min_scale"), files)
         }
 
         fun sha256(data: ByteArray): String =

@@ -23,13 +23,6 @@ object ChromaScale {
     fun scaledSize(height: Int, width: Int, scale: Double): Pair<Int, Int> =
         Pair(max(1, roundHalfEven(height * scale)), max(1, roundHalfEven(width * scale)))
 
-    /** An image at the working scale by area averaging; unchanged at scale 1. */
-    fun downscale(image: FloatImage, scale: Double): FloatImage {
-        if (scale == 1.0) return image
-        val (h, w) = scaledSize(image.height, image.width, scale)
-        return Resize.area(image, h, w)
-    }
-
     /** Chroma of the working scale at the mono image's resolution (guided where the sizes differ), clipped to [0, 1]. */
     fun upscale(monoY: FloatImage, cbcr: FloatImage): FloatImage {
         val full = if (cbcr.height == monoY.height && cbcr.width == monoY.width) cbcr else Guided.upsample(monoY, cbcr)

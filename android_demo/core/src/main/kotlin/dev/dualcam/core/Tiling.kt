@@ -10,10 +10,6 @@ import kotlin.math.min
  * whatever runs past the image is filled by edge replication, as the network saw at borders in training.
  */
 object Tiling {
-    const val OVERLAP = 32
-
-    fun defaultOverlap(tileHeight: Int, tileWidth: Int): Int = min(OVERLAP, min(tileHeight, tileWidth) / 4)
-
     /** Evenly spread starts covering [0, length) with tiles overlapping by at least `overlap`. */
     fun tileStarts(length: Int, tile: Int, overlap: Int): IntArray {
         if (length <= tile) return intArrayOf(0)
@@ -96,48 +92,5 @@ class TileGrid(val height: Int, val width: Int, val tileHeight: Int, val tileWid
             progress?.invoke(++done, size)
         }
         return FloatImage(height, width, 2, FloatArray(height * width * 2) { total[it] / weight[it / 2] })
-    }
-}
-
-/** How the tiles of one image run inside a memory budget (dualcam.runtime.planner). */
-class Plan(val grid: TileGrid, val memoryArena: Boolean, val estimatedPeakMb: Int)
-
-/** Raised when the memory budget cannot hold even the leanest session; the message says how much is needed. */
-class BudgetError(val neededMb: Int, message: String) : IllegalArgumentException(message)
-
-/**
- * The model's tile is fixed at export, so the budget decides how the session runs (with onnxruntime's memory arena,
- * fastest, or without it, about half the memory), not the tile. The coefficients are the runtime's, measured for
- * the desktop process; a phone's can be measured with the app's benchmark mode.
- */
-object Planner {
-    const val BASE_MB = 120
-    const val FULL_RES_BYTES_PER_PIXEL = 84
-    private val SESSION_KB_PER_TILE_PIXEL = mapOf(
-        Pair("fp32", true) to 24.0, Pair("fp32", false) to 8.5,
-        Pair("int8", true) to 5.5, Pair("int8", false) to 2.5,
-        Pair("mobile", true) to 28.0, Pair("mobile", false) to 8.5,
-        Pair("int8_ort", true) to 20.5, Pair("int8_ort", false) to 8.0,
-        Pair("mobile_ort", true) to 20.5, Pair("mobile_ort", false) to 8.5
-    )
-
-    /** A role the table does not know (one a later export adds) is given the largest coefficient. */
-    private fun sessionKbPerTilePixel(role: String, arena: Boolean): Double =
-        SESSION_KB_PER_TILE_PIXEL[Pair(role, arena)]
-            ?: SESSION_KB_PER_TILE_PIXEL.filterKeys { it.second == arena }.values.reduce { a, b -> Math.max(a, b) }
-
-    /** Tile grid at the chroma working scale for a full-resolution (height, width) pair, fitted to the budget. */
-    fun plan(height: Int, width: Int, scale: Double, role: String, tileHeight: Int, tileWidth: Int, maxDisparity: Int, budgetMb: Int): Plan {
-        val (h, w) = ChromaScale.scaledSize(height, width, scale)
-        val grid = TileGrid(h, w, tileHeight, tileWidth, maxDisparity, Tiling.defaultOverlap(tileHeight, tileWidth))
-        val fixed = BASE_MB + height.toDouble() * width * FULL_RES_BYTES_PER_PIXEL / (1 shl 20)
-        var peak = 0.0
-        for (arena in listOf(true, false)) {
-            peak = fixed + tileHeight.toDouble() * (tileWidth + maxDisparity) * sessionKbPerTilePixel(role, arena) / 1024
-            if (peak <= budgetMb) return Plan(grid, arena, ChromaScale.roundHalfEven(peak))
-        }
-        val needed = ChromaScale.roundHalfEven(peak)
-        throw BudgetError(needed, "$budgetMb MB is too little for a ${width}x$height pair with the $role model's " +
-            "${tileHeight}x$tileWidth tiles: it needs about $needed MB")
     }
 }

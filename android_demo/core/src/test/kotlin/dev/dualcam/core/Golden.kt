@@ -41,13 +41,14 @@ object Golden {
 }
 
 /**
- * The fixed function tools/golden.py runs in place of the network (probe_tile there), on the model's NCHW arrays:
+ * The fixed function tools/golden.py runs in place of the network (ProbeModel there), on the model's NCHW arrays:
  * it reads the mono tile, the reference at a shift and each column's position in its tile, so the tiling's windows,
  * edge replication and blending all show in the result.
  */
 class ProbeBackend(private val tileHeight: Int, private val tileWidth: Int, private val maxDisparity: Int) : InferenceBackend {
     override val description = "probe"
     var calls = 0
+    var closed = false
 
     override fun runTile(monoY: FloatArray, refY: FloatArray, refCbcr: FloatArray): FloatArray {
         calls++
@@ -65,5 +66,7 @@ class ProbeBackend(private val tileHeight: Int, private val tileWidth: Int, priv
         return out
     }
 
-    override fun close() {}
+    override fun close() {
+        closed = true
+    }
 }

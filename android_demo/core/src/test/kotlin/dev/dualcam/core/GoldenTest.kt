@@ -28,8 +28,8 @@ class GoldenTest {
         assertEquals("min scale in the manifest", g.number("min_scale"), manifest.minScale, 0.0)
         for (case in Golden.list(g["cases"])) {
             val measured = case["measured"] as Double?
-            val scale = ChromaScale.workingScale(measured, case.int("max_disparity"), manifest.rangeMargin, manifest.minScale)
-            assertEquals("scale for $measured px with d ${case.int("max_disparity")}", case.number("scale"), scale, 1e-15)
+            val model = ModelManifest(256, 512, case.int("max_disparity"), 32, manifest.rangeMargin, manifest.minScale, emptyMap())
+            assertEquals("scale for $measured px with d ${model.maxDisparity}", case.number("scale"), model.workingScale(measured), 1e-15)
         }
     }
 
@@ -52,28 +52,42 @@ class GoldenTest {
     }
 
     @Test
-    fun tilePlansMatchTheRuntime() {
+    fun memoryPlansMatchTheRuntime() {
         val manifest = Manifests.shipped()
         var refused = 0
-        for (case in Golden.list(Golden.root["plans"])) {
-            val what = "plan for ${case["width"]}x${case["height"]} at scale ${case["scale"]}, ${case["role"]}, ${case["budget_mb"]} MB"
+        var withoutArena = 0
+        for (case in Golden.list(Golden.root["memory_plans"])) {
+            val colorPixels = (case["color_pixels"] as Double?)?.toLong()
+            val what = "memory for ${case["width"]}x${case["height"]}, colour $colorPixels px, ${case["role"]}, ${case["budget_mb"]} MB"
             try {
-                val plan = Planner.plan(case.int("height"), case.int("width"), case.number("scale"), case.text("role"),
-                    manifest.tileHeight, manifest.tileWidth, manifest.maxDisparity, case.int("budget_mb"))
+                val plan = Planner.memory(case.int("height"), case.int("width"), case.text("role"), manifest, case.int("budget_mb"), colorPixels)
                 if ("error" in case) fail("$what: the runtime refuses it (${case["error"]})")
-                val grid = case.obj("grid")
-                assertEquals("$what: size", listOf(grid.int("height"), grid.int("width")), listOf(plan.grid.height, plan.grid.width))
-                assertArrayEquals("$what: rows", Golden.ints(grid["rows"]), plan.grid.rows)
-                assertArrayEquals("$what: cols", Golden.ints(grid["cols"]), plan.grid.cols)
-                assertEquals("$what: overlap", grid.int("overlap"), plan.grid.overlap)
                 assertEquals("$what: arena", case["memory_arena"], plan.memoryArena)
                 assertEquals("$what: estimate", case.int("estimated_peak_mb"), plan.estimatedPeakMb)
+                if (!plan.memoryArena) withoutArena++
             } catch (error: BudgetError) {
                 assertEquals(what, case["error"], error.message)
                 refused++
             }
         }
         assertTrue("some budgets are too small", refused > 0)
+        assertTrue("some budgets fit only without the arena", withoutArena > 0)
+    }
+
+    @Test
+    fun tileGridsMatchTheRuntime() {
+        val manifest = Manifests.shipped()
+        for (case in Golden.list(Golden.root["grids"])) {
+            val transposed = case["transposed"] as Boolean
+            val what = "grid for ${case["width"]}x${case["height"]} at scale ${case["scale"]}${if (transposed) ", transposed" else ""}"
+            val (height, width) = Arrangement(case.int("height"), case.int("width"), transposed, scale = case.number("scale")).shape
+            val grid = manifest.grid(height, width)
+            val expected = case.obj("grid")
+            assertEquals("$what: size", listOf(expected.int("height"), expected.int("width")), listOf(grid.height, grid.width))
+            assertArrayEquals("$what: rows", Golden.ints(expected["rows"]), grid.rows)
+            assertArrayEquals("$what: cols", Golden.ints(expected["cols"]), grid.cols)
+            assertEquals("$what: overlap", expected.int("overlap"), grid.overlap)
+        }
     }
 
     @Test
@@ -109,29 +123,48 @@ class GoldenTest {
         assertClose("chroma filter", Golden.image(g["result"]), Guided.filter(Golden.image(g["guide"]), Golden.image(g["chroma"])), 1e-5f)
     }
 
+    /** The 8-bit RGB samples the runtime wrote: at most 1 % of them one level apart (float32 rounding at .5). */
+    private fun assertRgbClose(what: String, expected: IntArray, rgb: FloatImage) {
+        val actual = Color.toArgb(rgb).flatMap { listOf((it shr 16) and 0xff, (it shr 8) and 0xff, it and 0xff) }
+        assertEquals("$what: samples", expected.size, actual.size)
+        val apart = expected.indices.filter { expected[it] != actual[it] }
+        assertTrue("$what: ${apart.size} samples differ, up to ${apart.map { Math.abs(expected[it] - actual[it]) }.max()} levels",
+            apart.size <= expected.size / 100 && apart.all { Math.abs(expected[it] - actual[it]) <= 1 })
+    }
+
     @Test
     fun pipelineMatchesTheRuntime() {
         val g = Golden.section("pipeline")
         val mono = Golden.image(g["mono"])
         val color = Golden.image(g["color"])
-        val d = g.int("max_disparity")
-        val manifest = ModelManifest(g.int("tile_height"), g.int("tile_width"), d, 0.85, 0.125, emptyMap())
-        for (case in Golden.list(g["cases"])) {
+        val manifest = ModelManifest(g.int("tile_height"), g.int("tile_width"), g.int("max_disparity"), g.int("overlap"),
+            0.85, 0.125, emptyMap())
+        val cases = Golden.list(g["cases"])
+        assertTrue("portrait and landscape, both sides", cases.map { Pair(it["transposed"], it["flipped"]) }.toSet().size == 4)
+        for (case in cases) {
             val scale = case.number("scale")
-            val side = if (case["side"] == "right") CameraSide.RIGHT else CameraSide.LEFT
-            val what = "${case["side"]} at scale $scale"
-            // The largest disparity that gives this working scale.
-            val disparity = if (scale == 1.0) null else manifest.rangeMargin * d / scale
-            val probe = ProbeBackend(manifest.tileHeight, manifest.tileWidth, d)
-            val result = Colorizer(manifest, "int8", probe).colorize(mono, color, side, disparity)
+            val arrangement = Arrangement(mono.height, mono.width, case["transposed"] as Boolean, case["flipped"] as Boolean, scale)
+            val what = "${if (arrangement.transposed) "transposed" else "landscape"}, ${if (arrangement.flipped) "flipped" else "as given"}, scale $scale"
+            val probe = ProbeBackend(manifest.tileHeight, manifest.tileWidth, manifest.maxDisparity)
+            val prediction = Chroma.predict(mono, color, arrangement, manifest, probe)
+            assertEquals("$what: tiles", case.int("tiles"), prediction.grid.size)
+            assertEquals("$what: tiles run", case.int("tiles"), probe.calls)
+            val expected = Golden.image(case["cbcr_low"])
+            assertClose("$what: chroma at the working scale", expected, prediction.cbcr, 1e-5f)
+            assertRgbClose(what, Golden.ints(case["rgb"]), Chroma.merge(mono, prediction.cbcr))
+            if (arrangement.transposed) continue
+            // The Colorizer reaches the same arrangement from the camera side and the largest disparity that gives
+            // this working scale, and runs the same stages.
+            val disparity = if (scale == 1.0) null else manifest.rangeMargin * manifest.maxDisparity / scale
+            val side = if (arrangement.flipped) CameraSide.RIGHT else CameraSide.LEFT
+            val colorizerProbe = ProbeBackend(manifest.tileHeight, manifest.tileWidth, manifest.maxDisparity)
+            val result = TileSession(manifest, "int8") { colorizerProbe }.use { Colorizer(it).colorize(mono, color, side, disparity) }
             assertEquals(what, scale, result.scale, 1e-12)
-            assertEquals("$what: tiles run", result.plan.grid.size, probe.calls)
-            assertClose("$what: chroma at the working scale", Golden.image(case["cbcr_low"]), result.chroma, 1e-5f)
-            val expected = Golden.ints(case["rgb"])
-            val actual = Color.toArgb(result.rgb).flatMap { listOf((it shr 16) and 0xff, (it shr 8) and 0xff, it and 0xff) }
-            val apart = expected.indices.filter { expected[it] != actual[it] }
-            assertTrue("$what: ${apart.size} samples differ, up to ${apart.map { Math.abs(expected[it] - actual[it]) }.max()} levels",
-                apart.size <= expected.size / 100 && apart.all { Math.abs(expected[it] - actual[it]) <= 1 })
+            assertEquals(what, arrangement.flipped, result.flipped)
+            assertEquals("$what: Colorizer's tiles", case.int("tiles"), result.grid.size)
+            assertEquals("$what: Colorizer's tiles run", case.int("tiles"), colorizerProbe.calls)
+            assertClose("$what: Colorizer's chroma", expected, result.chroma, 1e-5f)
+            assertRgbClose("$what: Colorizer", Golden.ints(case["rgb"]), result.rgb)
         }
     }
 
@@ -139,8 +172,9 @@ class GoldenTest {
     fun manifestReadsAsTheRuntimeReadsIt() {
         val g = Golden.section("manifest")
         val manifest = Manifests.shipped()
-        assertEquals(listOf(g.int("tile_height"), g.int("tile_width"), g.int("max_disparity")),
-            listOf(manifest.tileHeight, manifest.tileWidth, manifest.maxDisparity))
+        assertEquals(listOf(g.int("tile_height"), g.int("tile_width"), g.int("max_disparity"), g.int("overlap")),
+            listOf(manifest.tileHeight, manifest.tileWidth, manifest.maxDisparity, manifest.overlap))
+        assertEquals(listOf(g.number("range_margin"), g.number("min_scale")), listOf(manifest.rangeMargin, manifest.minScale))
         val files = g.obj("files")
         assertEquals(files.keys, manifest.files.keys)
         for ((role, entry) in files) {

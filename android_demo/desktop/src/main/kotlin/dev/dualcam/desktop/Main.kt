@@ -6,6 +6,7 @@ import dev.dualcam.core.Color
 import dev.dualcam.core.Colorizer
 import dev.dualcam.core.FloatImage
 import dev.dualcam.core.ModelManifest
+import dev.dualcam.core.TileSession
 import java.awt.image.BufferedImage
 import java.io.File
 import javax.imageio.ImageIO
@@ -71,14 +72,15 @@ fun main(args: Array<String>) {
         require(color.channels == 3) { "${options.positional[1]}: has no colour; the colour camera's image is needed here" }
         Colorizer.checkSize(mono, options.positional[0])
         Colorizer.checkSize(color, options.positional[1])
-        fun backend() = NativeOrtBackend(modelFile, manifest.tileHeight, manifest.tileWidth, manifest.maxDisparity, threads)
+        fun backend(memoryArena: Boolean) =
+            NativeOrtBackend(modelFile, manifest.tileHeight, manifest.tileWidth, manifest.maxDisparity, threads, memoryArena)
         if (args[0] == "bench") {
             // The app's benchmark mode with the JNI backend, whose onnxruntime (the Python wheel's) has the CPU provider only.
             val provider = options.get("provider", "cpu")!!
             val repeats = options.get("repeats", "5")!!.toInt()
             println(try {
                 require(provider == "cpu") { "$provider is not in this onnxruntime build (it has: cpu)" }
-                Benchmark.run(provider, role, manifest, mono, Color.rgbToYcbcr(color), repeats) { backend() }.line()
+                Benchmark.run(provider, role, manifest, mono, Color.rgbToYcbcr(color), repeats) { backend(memoryArena = true) }.line()
             } catch (error: IllegalArgumentException) {
                 Benchmark.errorLine(provider, error)
             })
@@ -92,10 +94,10 @@ fun main(args: Array<String>) {
         }
         val disparity = options.get("max-disparity")?.toDouble()
         val budget = options.get("budget", Colorizer.DEFAULT_BUDGET_MB.toString())!!.toInt()
-        val result = backend().use { Colorizer(manifest, role, it).colorize(mono, color, side, disparity, budget) }
+        val result = TileSession(manifest, role, ::backend).use { Colorizer(it).colorize(mono, color, side, disparity, budget) }
         writePng(result.rgb, output)
-        println("{\"output\": \"$output\", \"chroma_scale\": ${result.scale}, \"tiles\": ${result.plan.grid.size}, " +
-            "\"memory_arena\": ${result.plan.memoryArena}, \"flipped\": ${result.flipped}, " +
+        println("{\"output\": \"$output\", \"chroma_scale\": ${result.scale}, \"tiles\": ${result.grid.size}, " +
+            "\"memory_arena\": ${result.memory.memoryArena}, \"flipped\": ${result.flipped}, " +
             "\"model_seconds\": ${"%.3f".format(java.util.Locale.ROOT, result.modelSeconds)}, " +
             "\"total_seconds\": ${"%.3f".format(java.util.Locale.ROOT, result.totalSeconds)}, \"peak_rss_mb\": ${Benchmark.peakResidentMb()}}")
     } catch (error: IllegalArgumentException) {

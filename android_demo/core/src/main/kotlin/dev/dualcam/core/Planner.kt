@@ -1,0 +1,50 @@
+package dev.dualcam.core
+
+/** How a pair's session runs inside the memory budget, and the peak expected (dualcam.runtime.planner.MemoryPlan). */
+class MemoryPlan(val memoryArena: Boolean, val estimatedPeakMb: Int)
+
+/** Raised when the memory budget cannot hold even the leanest session; the message says how much is needed. */
+class BudgetError(val neededMb: Int, message: String) : IllegalArgumentException(message)
+
+/**
+ * The model's tile is fixed at export, so the budget decides how the session runs (with onnxruntime's memory arena,
+ * fastest, or without it, about half the memory), not the tile; decided from the image sizes before any work is
+ * done. The coefficients are the runtime's, measured for the desktop process; a phone's can be measured with the
+ * app's benchmark mode.
+ */
+object Planner {
+    const val BASE_MB = 120
+    const val FULL_RES_BYTES_PER_PIXEL = 84
+    /** Per colour pixel beyond the mono image's count: its samples and float RGB copy, held while the pair is coloured. */
+    const val EXTRA_COLOR_BYTES_PER_PIXEL = 16
+    private val SESSION_KB_PER_TILE_PIXEL = mapOf(
+        Pair("fp32", true) to 24.0, Pair("fp32", false) to 8.5,
+        Pair("int8", true) to 5.5, Pair("int8", false) to 2.5,
+        Pair("mobile", true) to 28.0, Pair("mobile", false) to 8.5,
+        Pair("int8_ort", true) to 20.5, Pair("int8_ort", false) to 8.0,
+        Pair("mobile_ort", true) to 20.5, Pair("mobile_ort", false) to 8.5
+    )
+
+    /** A role the table does not know (one a later export adds) is given the largest coefficient. */
+    private fun sessionKbPerTilePixel(role: String, arena: Boolean): Double =
+        SESSION_KB_PER_TILE_PIXEL[Pair(role, arena)]
+            ?: SESSION_KB_PER_TILE_PIXEL.filterKeys { it.second == arena }.values.reduce { a, b -> Math.max(a, b) }
+
+    /**
+     * The arena (fastest) if a (height, width) mono image and a colour image of `colorPixels` (null: the same size)
+     * fit `budgetMb` with it, else no arena; BudgetError if neither fits. `role` is the manifest's, as given.
+     */
+    fun memory(height: Int, width: Int, role: String, manifest: ModelManifest, budgetMb: Int, colorPixels: Long? = null): MemoryPlan {
+        val monoPixels = height.toLong() * width
+        val extraColor = if (colorPixels == null) 0L else maxOf(0L, colorPixels - monoPixels)
+        val fixed = BASE_MB + (monoPixels * FULL_RES_BYTES_PER_PIXEL + extraColor * EXTRA_COLOR_BYTES_PER_PIXEL) / (1 shl 20).toDouble()
+        var peak = 0.0
+        for (arena in listOf(true, false)) {
+            peak = fixed + manifest.referencePixels * sessionKbPerTilePixel(role, arena) / 1024
+            if (peak <= budgetMb) return MemoryPlan(arena, ChromaScale.roundHalfEven(peak))
+        }
+        val needed = ChromaScale.roundHalfEven(peak)
+        throw BudgetError(needed, "$budgetMb MB is too little for a ${width}x$height pair with the $role model's " +
+            "${manifest.tileHeight}x${manifest.tileWidth} tiles: it needs about $needed MB")
+    }
+}

@@ -1,0 +1,100 @@
+"""One pipeline: every entry point colours a pair the same way, and the Arrangement maps into the network's frame
+and back exactly."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from dualcam.runtime import geometry
+from dualcam.runtime.arrangement import Arrangement
+from dualcam.runtime.cli import main
+from dualcam.runtime.color import rgb_to_ycbcr
+from dualcam.runtime.colorize import Colorizer, colorize
+from dualcam.runtime.pair import load_pair
+from dualcam.runtime.session import OrtModel
+
+SAMPLES = Path(__file__).resolve().parent.parent / "runtime" / "samples"
+
+
+def sample(crop: tuple[slice, slice] = (slice(None), slice(None))) -> tuple[np.ndarray, np.ndarray]:
+    """(mono uint8, colour RGB uint8) of the bundled pair."""
+    mono = cv2.imread(str(SAMPLES / "motorcycle_mono.png"), cv2.IMREAD_GRAYSCALE)[crop]
+    return mono, cv2.imread(str(SAMPLES / "motorcycle_color.png"))[crop][..., ::-1]
+
+
+def test_dualcam_run_dualcam_eval_and_the_api_give_identical_outputs(tmp_path):
+    from dualcam.model.evaluate import runtime_method
+
+    mono, color = sample((slice(120, 376), slice(40, 500)))
+    mono16, color16 = (x.astype(np.uint16) * 257 for x in (mono, color))
+    cv2.imwrite(str(tmp_path / "m.png"), mono16)
+    cv2.imwrite(str(tmp_path / "c.png"), color16[..., ::-1])
+    assert main([str(tmp_path / "m.png"), str(tmp_path / "c.png"), "-o", str(tmp_path / "o.png"), "-q"]) == 0
+    cli = cv2.imread(str(tmp_path / "o.png"), cv2.IMREAD_UNCHANGED)[..., ::-1]
+    api, report = colorize(mono16, color16)
+    assert api.dtype == cli.dtype == np.uint16 and report.model["role"] == "int8"
+    np.testing.assert_array_equal(api, cli)
+    # dualcam-eval hands the pipeline 16-bit samples and reads Cb/Cr back from its 16-bit RGB
+    evaluated = runtime_method("int8")(mono16 / np.float32(65535), color16 / np.float32(65535))
+    np.testing.assert_array_equal(evaluated, rgb_to_ycbcr(api.astype(np.float32) / 65535)[..., 1:])
+
+
+def test_the_torch_path_is_the_fp32_runtime_on_a_flipped_scaled_many_tile_pair():
+    """The torch network and its fp32 export, each as the pipeline's tile function, on a pair that needs a flip (the
+    colour camera on the right), a reduced working scale (disparities up to ~116 px for d = 64) and several tiles."""
+    from dualcam.model.checkpoint import load_model
+    from dualcam.model.predict import TorchModel
+
+    mono, color = (cv2.resize(x, None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC)[:, ::-1] for x in sample())
+    pair = load_pair(np.ascontiguousarray(mono), np.ascontiguousarray(color))
+    torch_image, torch_report = Colorizer(TorchModel(load_model()))(pair)
+    onnx_image, onnx_report = Colorizer(OrtModel.load("fp32"))(pair)
+    assert torch_report.flipped and torch_report.chroma_scale < 0.6 and torch_report.tiles["count"] >= 4
+    assert (torch_report.chroma_scale, torch_report.tiles) == (onnx_report.chroma_scale, {
+        k: v for k, v in onnx_report.tiles.items() if k in torch_report.tiles})
+    difference = np.abs(torch_image.astype(int) - onnx_image.astype(int))
+    assert difference.max() <= 1 and (difference > 0).mean() < 0.01  # float rounding of two equal graphs
+
+
+def test_geometry_matches_once_and_verifies_a_correction_once(monkeypatch):
+    from dualcam.runtime.manifest import ModelSpec
+
+    calls = []
+    matched = geometry.sift_matches
+    monkeypatch.setattr(geometry, "sift_matches", lambda *a, **k: calls.append(a[0].shape) or matched(*a, **k))
+    mono, color = sample()
+    spec = ModelSpec.for_tile(256, 512, 64)
+    geometry.measure(load_pair(mono, color), spec)
+    assert len(calls) == 1  # a rectified pair of one size: nothing to correct, nothing to verify
+    calls.clear()
+    small = cv2.resize(color, (556, 375), interpolation=cv2.INTER_AREA)
+    measured = geometry.measure(load_pair(mono, small), spec)
+    assert len(calls) == 2 and max(calls[1]) <= 800  # the correction verified at the matching resolution
+    assert measured.checks["after"].rectified and measured.arrangement.color_to_mono is not None
+
+
+@pytest.mark.parametrize("transposed", [False, True])
+@pytest.mark.parametrize("flipped", [False, True])
+def test_restore_undoes_the_arrangement_at_full_scale(transposed, flipped):
+    image = np.random.default_rng(0).random((37, 53), dtype=np.float32)
+    arrangement = Arrangement(image.shape, transposed, flipped)
+    into = arrangement.mono(image)
+    assert into.shape == ((53, 37) if transposed else (37, 53)) == arrangement.shape
+    np.testing.assert_array_equal(arrangement.restore(into), image)
+    rgb = np.dstack([image, image[::-1], image[:, ::-1]])
+    np.testing.assert_allclose(arrangement.restore(arrangement.reference(rgb)), rgb_to_ycbcr(rgb), atol=1e-7)
+
+
+def test_the_reference_is_warped_onto_the_mono_grid_and_the_rest_is_unseen():
+    ys, xs = np.mgrid[0:40, 0:60].astype(np.float32)
+    color = np.dstack([xs / 60, ys / 40, 0.5 + 0.4 * np.sin(xs / 7)])  # smooth: resampling twice keeps it
+    half = np.array([[2.0, 0, 0.5], [0, 2.0, 0.5]])  # a colour camera at half the resolution, centres aligned
+    arrangement = Arrangement((100, 120), color_to_mono=half, color_shape=(40, 60), scale=0.5, flipped=True)
+    reference = arrangement.reference(color)
+    assert reference.shape == (50, 60, 3) == arrangement.shape + (3,)
+    seen = arrangement.seen()
+    assert seen.shape == (50, 60) and seen[:40].all() and not seen[41:].any()  # rows 80..99 are beyond its view
+    np.testing.assert_allclose(reference[:40, ::-1], rgb_to_ycbcr(color), atol=0.01)  # at half size, flipped
