@@ -1,19 +1,21 @@
 """Training samples: stereo views seen through a simulated mono + colour camera pair.
 
-Two sources give the views: the procedural scenes of `synthetic` (the default, needs nothing on disk) and
-a SceneFlow download (the paper's training set), both cut to the same (height, width + d) window.
+Three sources give the views, all cut to the same (height, width + d) window: the procedural scenes of
+`synthetic` (the default, needs nothing on disk), a SceneFlow download (the paper's training set) and real
+colour stereo photographs (grey one view and it is a labelled real capture); `MixedDataset` interleaves them.
 """
 from __future__ import annotations
 
 from pathlib import Path
 
+import cv2
 import numpy as np
 import torch
 from torch.utils.data import Dataset
 
 from dualcam.runtime.color import rgb_to_ycbcr
 
-from .pairs import SceneFlowIndex
+from .pairs import SceneFlowIndex, load_dev_pair
 from .simulate import CameraModel, simulate_training_capture
 from .synthetic import SceneConfig, sample
 
@@ -95,3 +97,76 @@ class SceneFlowDataset(StereoTrainingSet):
         top = rng.integers(0, frame.left.shape[0] - rows + 1)
         x = rng.integers(0, frame.left.shape[1] - cols + 1)
         return frame.left[top : top + rows, x : x + cols], frame.right[top : top + rows, x : x + cols]
+
+
+# The largest disparity of a real pair's window is kept this far inside the d candidates, as the runtime's
+# working scale keeps it (its manifest's range margin).
+REAL_RANGE_MARGIN = 0.85
+REAL_EXTRA_SCALE = (0.6, 1.0)  # a further random downscale: the runtime colours pairs at many working scales
+
+
+def disparity_percentiles(left: np.ndarray, right: np.ndarray) -> tuple[float, float]:
+    """1st and 99th percentiles of x_left - x_right (the project's d: right x <-> left x + d) of a rectified real
+    pair: SIFT matches of the contrast-equalised (CLAHE) lumas, all features, at up to 1600 px, kept where a
+    RANSAC fundamental matrix explains them within 1.5 px. Equalising finds the dark, near objects whose
+    disparities are the largest (on one car-mounted pair: 107 px, where the runtime's quick matching sees 37)."""
+    from dualcam.runtime.color import rgb_to_luma
+    from dualcam.runtime.matching import sift_matches
+
+    clahe = cv2.createCLAHE(clipLimit=2.0, tileGridSize=(8, 8))
+
+    def equalised(rgb: np.ndarray) -> np.ndarray:
+        return clahe.apply(np.rint(rgb_to_luma(rgb) * 255).astype(np.uint8)).astype(np.float32) / 255
+
+    matches = sift_matches(equalised(right), equalised(left), max_side=1600, max_features=0)
+    if len(matches.mono) < 30:
+        raise ValueError(f"{len(matches.mono)} feature matches: too few to measure its disparities")
+    _, inliers = cv2.findFundamentalMat(matches.mono.astype(np.float32), matches.color.astype(np.float32),
+                                        cv2.FM_RANSAC, 1.5, 0.999)
+    inliers = inliers.ravel().astype(bool)
+    low, high = np.percentile(matches.color[inliers, 0] - matches.mono[inliers, 0], [1, 99])
+    return float(low), float(high)
+
+
+class RealStereoDataset(StereoTrainingSet):
+    """Random windows of real, rectified colour stereo photographs (folders with left.png and right.png).
+
+    Each window is scaled so the pair's measured disparities fit the d candidates (and randomly smaller), and the
+    left view's window shifted so none is negative (3-D cameras converge: their near objects have d < 0).
+    """
+
+    def __init__(self, folders: list[Path], seed: int, height: int, width: int, max_disparity: int,
+                 edge_fraction: float = 0.25, camera: CameraModel | None = None):
+        super().__init__(seed, height, width, max_disparity, edge_fraction, camera)
+        if not folders:
+            raise ValueError("no real pairs given")
+        self.pairs = [load_dev_pair(folder) for folder in folders]
+        self.ranges = [disparity_percentiles(pair.left, pair.right) for pair in self.pairs]
+
+    def views(self, index: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        pair, (low, high) = self.pairs[index % len(self.pairs)], self.ranges[index % len(self.pairs)]
+        span = high - min(low, 0.0) + 2.0
+        scale = min(1.0, REAL_RANGE_MARGIN * self.max_disparity / span) * rng.uniform(*REAL_EXTRA_SCALE)
+        rows, cols = self.height, self.width + self.max_disparity
+        size = (max(cols + self.max_disparity, round(pair.left.shape[1] * scale)),
+                max(rows, round(pair.left.shape[0] * scale)))
+        left, right = (cv2.resize(view, size, interpolation=cv2.INTER_AREA) for view in (pair.left, pair.right))
+        shift = min(0, int(np.floor(low * size[0] / pair.left.shape[1])) - 2)  # the left window starts this far left
+        top = rng.integers(0, size[1] - rows + 1)
+        x = rng.integers(-shift, size[0] - cols + 1)
+        return left[top : top + rows, x + shift : x + shift + cols], right[top : top + rows, x : x + cols]
+
+
+class MixedDataset(Dataset):
+    """Item i comes from one of `sources`, drawn with their weights by a function of (seed, i) alone."""
+
+    def __init__(self, sources: list[tuple[float, Dataset]], seed: int):
+        self.weights = np.array([w for w, _ in sources], np.float64) / sum(w for w, _ in sources)
+        self.sources, self.seed = [d for _, d in sources], seed
+
+    def __len__(self) -> int:
+        return 10**9
+
+    def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
+        choice = np.random.default_rng((self.seed, index, 2)).choice(len(self.sources), p=self.weights)
+        return self.sources[choice][index]

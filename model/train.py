@@ -23,8 +23,8 @@ from torch.utils.data import DataLoader, Subset
 from tqdm import tqdm
 
 from .checkpoint import load_checkpoint, save_checkpoint
-from .config import DualCamConfig, preset
-from .dataset import SceneFlowDataset, SyntheticStereoDataset
+from .config import PRESETS, DualCamConfig, preset
+from .dataset import MixedDataset, RealStereoDataset, SceneFlowDataset, SyntheticStereoDataset
 from .evaluate import EVAL_CAMERAS, evaluate_method, list_pairs, network_method
 from .network import DualCamNet
 from .simulate import CameraModel
@@ -49,7 +49,7 @@ def parse_overrides(items: list[str]) -> dict:
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="dualcam-train", description=__doc__.splitlines()[0])
-    p.add_argument("--preset", default="mobile")
+    p.add_argument("--preset", default="mobile", choices=list(PRESETS), help="network size (model/config.py)")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a config field")
     p.add_argument("--out", type=Path, required=True, help="run folder: checkpoints and log.jsonl")
     p.add_argument("--iters", type=int, default=20000)
@@ -68,6 +68,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--textures", type=Path, default=None,
                    help="texture set for the synthetic scenes (python -m dualcam.model.textures build DIR); "
                         "default: scikit-image's few photos")
+    p.add_argument("--real-pairs", type=Path, nargs="+", default=[], metavar="DIR",
+                   help="real rectified colour stereo pairs (folders with left.png and right.png, or folders of "
+                        "them) mixed into the training scenes: grey one view and it is a labelled real capture")
+    p.add_argument("--real-fraction", type=float, default=0.5, help="share of training items from --real-pairs")
     p.add_argument("--camera", choices=list(TRAINING_CAMERAS), default="realistic",
                    help="realistic: the two cameras differ as phone cameras do (simulate.CameraModel); "
                         "aligned: the same without residual misalignment; ideal: only the setup noise (ablations)")
@@ -88,7 +92,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     speed.add_argument("--fp32-batchnorm", action="store_true",
                        help="BatchNorm in float32 under bf16 autocast (CUDA's 5-D bf16 BatchNorm kernels are slow)")
     speed.add_argument("--compile", action="store_true", help="torch.compile the training step's model")
-    return p.parse_args(argv)
+    args = p.parse_args(argv)
+    for option, folders in (("--val-dir", [args.val_dir] if args.val_dir else []), ("--real-pairs", args.real_pairs)):
+        for folder in folders:
+            if not list_pairs(folder):
+                p.error(f"{option} {folder}: no pairs (folders with left.png and right.png)")
+    if not 0 < args.real_fraction <= 1:
+        p.error(f"--real-fraction must be in (0, 1], not {args.real_fraction}")
+    return args
 
 
 def learning_rate(args: argparse.Namespace, step: int) -> float:
@@ -151,6 +162,10 @@ def train(args: argparse.Namespace) -> DualCamNet:
             if args.sceneflow else
             SyntheticStereoDataset(args.seed, height, width, config.max_disparity, camera=camera,
                                    textures=str(args.textures) if args.textures else None))
+    if args.real_pairs:
+        real = RealStereoDataset([d for root in args.real_pairs for d in list_pairs(root)], args.seed, height, width,
+                                 config.max_disparity, camera=camera)
+        data = MixedDataset([(1 - args.real_fraction, data), (args.real_fraction, real)], args.seed)
     loader = DataLoader(Subset(data, sample_indices(step, args.iters, args.batch, rank, world)),
                         batch_size=args.batch, num_workers=args.workers,
                         persistent_workers=args.workers > 0, pin_memory=device.type == "cuda")
@@ -311,6 +326,8 @@ def training_record(args: argparse.Namespace, world: int, device: torch.device) 
     """What the model card needs to say how these weights were made."""
     cpu = platform.processor() or platform.machine()
     return {"preset": args.preset, "data": str(args.sceneflow or "synthetic"), "overrides": args.set,
+            "real_pairs": sorted(d.name for root in args.real_pairs for d in list_pairs(root)),
+            "real_fraction": args.real_fraction if args.real_pairs else 0.0,
             "textures": str(args.textures) if args.textures else None, "camera": args.camera,
             "init": str(args.init) if args.init else None,
             "seed": args.seed, "iters": args.iters, "batch": args.batch, "world": world, "crop": args.crop, "optimizer": args.optimizer,

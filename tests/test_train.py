@@ -184,3 +184,60 @@ def test_make_gpu_train_measures_plans_trains_and_resumes(tmp_path):
     subprocess.run(command, cwd=ROOT, check=True, capture_output=True)
     assert (run / "plan.txt").read_text().split() == plan  # measured once: the schedule stays
     assert load_checkpoint(run / "last.pt")["step"] > first
+
+
+def synthetic_pair_folder(folder: Path, shift: int = 0) -> tuple[Path, np.ndarray]:
+    """A procedural stereo scene written as a real pair would be (left.png, right.png), its right view's disparity;
+    `shift` moves the left view's content left, as a converging 3-D camera makes disparities negative."""
+    from dualcam.model.synthetic import SceneConfig, sample
+
+    scene = sample(7, 0, SceneConfig(height=240, width=480, max_disparity=40.0))
+    folder.mkdir(parents=True)
+    left = np.roll(scene.left, -shift, axis=1)
+    for name, view in (("left", left), ("right", scene.right)):
+        cv2.imwrite(str(folder / f"{name}.png"), np.rint(view[..., ::-1] * 255).astype(np.uint8))
+    return folder, scene.disp_right - shift
+
+
+@pytest.mark.parametrize("shift", [0, 30])
+def test_real_pairs_give_windows_whose_disparities_fit_the_candidates(tmp_path, shift):
+    """A pair's measured range (negative for a converging camera) sets the window's scale and shift, so the mono
+    window's true matches lie within the d candidates of its reference window."""
+    from dualcam.model.dataset import RealStereoDataset, disparity_percentiles
+    from dualcam.model.pairs import load_dev_pair
+
+    folder, disparity = synthetic_pair_folder(tmp_path / "pair", shift)
+    pair = load_dev_pair(folder)
+    low, high = disparity_percentiles(pair.left, pair.right)
+    assert disparity.min() - 2 <= low < high <= disparity.max() + 2  # within the scene's range, and spanning
+    assert high >= np.percentile(disparity, 90) - 2 and low <= np.percentile(disparity, 25)  # most of it
+    data = RealStereoDataset([folder], seed=0, height=64, width=128, max_disparity=32)
+    for index in range(8):
+        rng = np.random.default_rng((0, index, 1))
+        left, right = data.views(index, rng)
+        assert left.shape == right.shape == (64, 160, 3)
+        # each right pixel's colour is found within its 32 candidates: the best-matching shift of the window
+        errors = [np.abs(left[:, k : k + 128] - right[:, :128]).mean() for k in range(0, 32)]
+        assert min(errors) < 0.6 * np.abs(left[:, :128] - right[:, :128][:, ::-1]).mean()
+    item = data[0]
+    assert item["mono_y"].shape == (1, 64, 128) and item["ref_cbcr"].shape == (2, 64, 160)
+
+
+def test_training_mixes_real_pairs_and_validates_on_real_pairs(tmp_path):
+    folder, _ = synthetic_pair_folder(tmp_path / "pairs" / "scene")
+    main(TINY + ["--iters", "2", "--real-pairs", str(tmp_path / "pairs"), "--real-fraction", "0.5",
+                 "--val-dir", str(tmp_path / "pairs"), "--val-every", "2", "--out", str(tmp_path / "run")])
+    records = [json.loads(line) for line in (tmp_path / "run" / "log.jsonl").read_text().splitlines()]
+    validation = records[-1]["val_cpsnr"]
+    assert {"mean_s1", "mean_s2", "mean_consumer_s1", "mean_consumer_s2", "scene"} <= set(validation)
+    assert all(np.isfinite(v) for v in validation.values())
+    assert load_checkpoint(tmp_path / "run" / "last.pt")["training"]["real_pairs"] == ["scene"]
+
+
+@pytest.mark.parametrize("argv, message", [(["--preset", "nosuch"], "invalid choice: 'nosuch'"),
+                                           (["--val-dir", "/nonexistent"], "--val-dir /nonexistent: no pairs"),
+                                           (["--real-fraction", "0"], "--real-fraction")])
+def test_bad_training_options_are_refused_before_training(tmp_path, capsys, argv, message):
+    with pytest.raises(SystemExit) as exit_:
+        parse_args(["--out", str(tmp_path)] + argv)
+    assert exit_.value.code == 2 and message in capsys.readouterr().err
