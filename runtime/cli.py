@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
 from importlib.metadata import version
 from pathlib import Path
@@ -13,9 +14,10 @@ from pathlib import Path
 EPILOG = """exit codes:
   0    every output was written
   2    bad input: a file, an option or the pair itself (one line on stderr names it); nothing was written
-       for that pair (with --pairs: the others still are, one line each)
+       for that pair (with --pairs: the others still are, one line each; an output that is another pair's
+       input, or two pairs' output, stops the whole batch before it starts)
   1    internal error (a bug: please report it with the traceback)
-  130  interrupted (Ctrl-C); no partial file is left
+  130  interrupted (Ctrl-C); 143 terminated (SIGTERM); no partial file is left
 
 The output is the mono image's size and luma: its luma equals the mono image to within the rounding of the
 output samples, except on the few pixels whose colour leaves the RGB cube and is clipped. The colour image
@@ -26,13 +28,13 @@ verified (too few feature matches: not the same scene?) or that stays misaligned
 The input's EXIF is kept in PNG, JPEG and WebP outputs.
 
 --pairs DIR colours every <name>_mono.<ext> with its <name>_color.<ext>; --pairs LIST.txt reads one pair a
-line, "mono color [output]" (paths relative to the list; # starts a comment). The model is loaded once."""
+line, "mono color [output]" (paths relative to the list, quoted where they hold spaces; # starts a comment).
+The model is loaded once."""
 
 # API parameter names in InputError lines -> the options a user of this command types.
 FLAGS = {"threads": "--threads", "memory_budget_mb": "--memory-budget", "provider": "--provider", "model": "--model",
          "camera_side": "--camera-side", "quality": "--quality", "max_chroma_scale": "--max-chroma-scale"}
 ADVICE = {"rectify=True": "--rectify", "accept_unverified=True": "--accept-unverified"}
-INPUT_TYPES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".webp", ".heic", ".heif")
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -42,7 +44,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("color", type=Path, nargs="?", help="the colour camera's image (any resolution)")
     p.add_argument("--pairs", type=Path, metavar="DIR|LIST", help="colour many pairs with the model loaded once (see below)")
     p.add_argument("-o", "--output", type=Path, help="output image; .png, .jpg, .tif or .webp (default: <mono stem>."
-                                                     "color.png beside it); with --pairs, the output folder")
+                                                     "color.png in the current folder); with --pairs, the output folder "
+                                                     "(default: the folder of the pairs or of the list)")
     p.add_argument("--quality", type=int, default=95, metavar="1-100", help="JPEG/WebP output quality (default 95)")
     p.add_argument("--camera-side", default="auto", choices=("auto", "left", "right"),
                    help="side of the colour camera, seen from behind the phone (default: measured)")
@@ -78,13 +81,25 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
+class Terminated(BaseException):
+    """SIGTERM, raised where the program is, so the atomic writes clean up as for Ctrl-C."""
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+
+    def terminate(signum: int, frame: object) -> None:
+        raise Terminated
+
+    signal.signal(signal.SIGTERM, terminate)
     try:
         return run(args)
     except KeyboardInterrupt:
         print("dualcam-run: interrupted; no partial output was left", file=sys.stderr)
         return 130
+    except Terminated:
+        print("dualcam-run: terminated; no partial output was left", file=sys.stderr)
+        return 128 + signal.SIGTERM
 
 
 def error_line(error: Exception, program: str = "dualcam-run") -> str:
@@ -96,26 +111,16 @@ def error_line(error: Exception, program: str = "dualcam-run") -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from .chroma import upsample_confidence
+    from .batch import check_batch
     from .colorize import Colorizer
     from .errors import InputError
-    from .imageio import check_output, write_image
-    from .pair import load_pair
     from .session import DEFAULT_BUDGET_MB, OrtModel
-
-    def progress(done: int, total: int) -> None:
-        if not args.quiet:
-            live = sys.stderr.isatty() and done < total  # redraw one line on a terminal, else one line per tile
-            print(f"\rdualcam-run: tile {done}/{total}", end="" if live else "\n", file=sys.stderr, flush=True)
 
     try:
         if not 1 <= args.quality <= 100:
             raise InputError("quality", f"must be 1 to 100, not {args.quality}")
-        jobs = list_jobs(args)
-        for _, _, output, confidence in jobs[:1]:  # the folders and types, before the model loads
-            check_output(output, 8)
-            if confidence:
-                check_output(confidence, 8)
+        jobs, problems = list_jobs(args)
+        check_batch(jobs)  # every output against every input and every other output, before any work
         budget = DEFAULT_BUDGET_MB if args.memory_budget is None else args.memory_budget
         session = OrtModel.load(args.model, provider=args.provider, threads=args.threads, memory_budget_mb=budget)
         colorizer = Colorizer(session, camera_side=args.camera_side, rectify=args.rectify,
@@ -124,75 +129,69 @@ def run(args: argparse.Namespace) -> int:
     except InputError as error:
         print(error_line(error), file=sys.stderr)
         return 2
-    failed = 0
-    for mono, color, output, confidence_path in jobs:
-        try:
-            pair = load_pair(mono, color)
-            check_output(output, pair.bit_depth, (mono, color))
-            if confidence_path:
-                check_output(confidence_path, 8, (mono, color, output))
-            image, report = colorizer(pair, progress)
-            if confidence_path:
-                write_image(confidence_path, upsample_confidence(report.confidence_map, pair.mono_y.shape), 8,
-                            (mono, color, output))
-            write_image(output, image, pair.bit_depth, (mono, color), args.quality, pair.exif)
-        except InputError as error:
-            print(error_line(error), file=sys.stderr)
-            failed += 1
-            continue
-        except MemoryError:
-            print(f"dualcam-run: {mono}: out of memory; lower --memory-budget to what this device really has",
-                  file=sys.stderr)
-            failed += 1
-            continue
-        report.output = str(output)
-        if confidence_path:
-            report.confidence["file"] = str(confidence_path)
-        for warning in report.warnings:
-            print(f"dualcam-run: warning: {output}: {warning}", file=sys.stderr)
-        print(json.dumps(report.as_dict()) if args.json else report.summary(), flush=True)
+    for problem in problems:
+        print(error_line(problem), file=sys.stderr)
+    failed = len(problems) + sum(not colorize_job(colorizer, job, args) for job in jobs)
     return 2 if failed else 0
 
 
-def list_jobs(args: argparse.Namespace) -> list[tuple[Path, Path, Path, Path | None]]:
-    """(mono, colour, output, confidence output or None) for each pair to colour."""
+def colorize_job(colorizer, job, args: argparse.Namespace) -> bool:
+    """One pair read, coloured and written, its line printed; False (and its error line) if it failed."""
+    from .chroma import upsample_confidence
+    from .errors import InputError
+    from .imageio import check_output, write_image
+    from .pair import load_pair
+
+    def progress(done: int, total: int) -> None:
+        if not args.quiet:
+            live = sys.stderr.isatty() and done < total  # redraw one line on a terminal, else one line per tile
+            print(f"\rdualcam-run: tile {done}/{total}", end="" if live else "\n", file=sys.stderr, flush=True)
+
+    try:
+        pair = load_pair(job.mono, job.color)
+        check_output(job.output, pair.bit_depth)
+        image, report = colorizer(pair, progress)
+        if job.confidence:
+            write_image(job.confidence, upsample_confidence(report.confidence_map, pair.mono_y.shape), 8, job.inputs)
+        write_image(job.output, image, pair.bit_depth, job.inputs, args.quality, pair.exif)
+    except InputError as error:
+        print(error_line(error), file=sys.stderr)
+        return False
+    except MemoryError:
+        print(f"dualcam-run: {job.mono}: out of memory; lower --memory-budget to what this device really has",
+              file=sys.stderr)
+        return False
+    report.output = str(job.output)
+    if job.confidence:
+        report.confidence["file"] = str(job.confidence)
+    for warning in report.warnings:
+        print(f"dualcam-run: warning: {job.output}: {warning}", file=sys.stderr)
+    print(json.dumps(report.as_dict()) if args.json else report.summary(), flush=True)
+    return True
+
+
+def list_jobs(args: argparse.Namespace) -> tuple[list, list]:
+    """The pairs to colour (batch.Job), and the errors of pairs a folder names but cannot make."""
+    from . import batch
     from .errors import InputError
 
     if args.pairs is None:
-        output = args.output or args.mono.with_name(f"{args.mono.stem}.color.png")
-        return [(args.mono, args.color, output, args.save_confidence)]
+        return batch.single(args.mono, args.color, args.output, args.save_confidence), []
+    if not args.pairs.exists():
+        raise InputError(args.pairs, "does not exist")
+    out = args.output or (args.pairs if args.pairs.is_dir() else args.pairs.parent)
+    for folder, option in ((out, "-o"), (args.save_confidence, "--save-confidence")):
+        if folder is not None and not folder.is_dir():
+            raise InputError(folder, f"with --pairs, {option} must be an existing folder")
     if args.pairs.is_dir():
-        pairs = []
-        for mono in sorted(args.pairs.iterdir()):
-            name = mono.stem.removesuffix("_mono")
-            if mono.suffix.lower() in INPUT_TYPES and mono.stem.endswith("_mono"):
-                colors = [c for c in sorted(args.pairs.glob(f"{name}_color.*")) if c.suffix.lower() in INPUT_TYPES]
-                if len(colors) != 1:
-                    raise InputError(mono, f"needs exactly one {name}_color.<image type> beside it, found {len(colors)}")
-                pairs.append((name, mono, colors[0], None))
+        jobs, problems = batch.from_folder(args.pairs, out, args.save_confidence)
     elif args.pairs.is_file():
-        pairs = []
-        for number, line in enumerate(args.pairs.read_text().splitlines(), 1):
-            fields = line.split("#")[0].split()
-            if not fields:
-                continue
-            if len(fields) not in (2, 3):
-                raise InputError(args.pairs, f"line {number}: expected 'mono color [output]', got {len(fields)} fields")
-            mono, color = (args.pairs.parent / f for f in fields[:2])
-            pairs.append((mono.stem.removesuffix("_mono"), mono, color,
-                          args.pairs.parent / fields[2] if len(fields) == 3 else None))
+        jobs, problems = batch.from_list(args.pairs, out, args.save_confidence), []
     else:
-        raise InputError(args.pairs, "does not exist" if not args.pairs.exists() else "is neither a folder nor a list file")
-    if not pairs:
+        raise InputError(args.pairs, "is neither a folder nor a list file")
+    if not jobs and not problems:
         raise InputError(args.pairs, "has no pairs (files named <name>_mono.<ext> and <name>_color.<ext>)")
-    folder = args.output or (args.pairs if args.pairs.is_dir() else args.pairs.parent)
-    if not folder.is_dir():
-        raise InputError(folder, "with --pairs, -o must be an existing folder")
-    confidence = args.save_confidence
-    if confidence is not None and not confidence.is_dir():
-        raise InputError(confidence, "with --pairs, --save-confidence must be an existing folder")
-    return [(mono, color, output or folder / f"{name}.color.png",
-             confidence / f"{name}.confidence.png" if confidence else None) for name, mono, color, output in pairs]
+    return jobs, problems
 
 
 if __name__ == "__main__":

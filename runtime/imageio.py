@@ -180,6 +180,9 @@ def check_output(path: PathLike, bit_depth: int, inputs: Iterable[PathLike] = ()
     """InputError naming `path` if an image of `bit_depth` cannot go there: checked before any work is done."""
     path = Path(path)
     suffix = path.suffix.lower()
+    longest = os.pathconf(path.parent, "PC_NAME_MAX") if path.parent.is_dir() else 255
+    if len(os.fsencode(path.name)) > longest:
+        raise InputError(path, f"its name is {len(os.fsencode(path.name))} bytes; this file system allows {longest}")
     if path.is_dir():
         raise InputError(path, "is a folder; the output must be an image file name, such as out.png")
     if suffix not in WRITE_TYPES:
@@ -191,7 +194,7 @@ def check_output(path: PathLike, bit_depth: int, inputs: Iterable[PathLike] = ()
     if not os.access(path.parent, os.W_OK | os.X_OK):
         raise InputError(path, f"folder {path.parent} is not writable")
     for source in inputs:
-        if _same_file(path, Path(source)):
+        if same_file(path, Path(source)):
             raise InputError(path, f"is the input {source}; refusing to overwrite it")
     return path
 
@@ -232,7 +235,7 @@ def write_image(path: PathLike, rgb: np.ndarray, bit_depth: int, inputs: Iterabl
     if not ok:
         raise InputError(path, "could not be encoded")
 
-    temporary = folder / f".{path.name}.{secrets.token_hex(4)}.tmp"
+    temporary = folder / f".dualcam-{secrets.token_hex(4)}.tmp"  # short: any name the file system allows still fits
     try:
         fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
         try:
@@ -500,7 +503,7 @@ def _mean_chroma(rgb: np.ndarray) -> float:
     return float(np.abs(chroma).mean())
 
 
-def _same_file(a: Path, b: Path) -> bool:
+def same_file(a: Path, b: Path) -> bool:
     """Whether two paths name one file: through links and other spellings when both exist."""
     try:
         return os.path.samefile(a, b)

@@ -121,21 +121,13 @@ def check_matches(matches: Matches, mono_shape: tuple[int, ...], color_shape: tu
         )
     (a, b, c), inliers = fit
     mono, color_xy = matches.mono[inliers] - mono_centre, matches.color[inliers] - color_centre
-    # The colour keypoints as the similarity puts them in the mono frame (see rectify_color).
+    # The colour keypoints as the similarity puts them in the mono frame (see `correction`).
     in_mono = np.column_stack([b * color_xy[:, 0] - a * color_xy[:, 1], a * color_xy[:, 0] + b * color_xy[:, 1] + c])
     dy = color_xy[:, 1] * math.hypot(a, b) - mono[:, 1]  # colour rows in mono px, about the centres
     residual = mono[:, 1] - in_mono[:, 1]
-    height, width = mono_shape[:2]
-    corners = np.array([[0, 0], [width - 1, 0], [0, height - 1], [width - 1, height - 1]]) - mono_centre
-    dy_corners = corners[:, 1] - (a * corners[:, 0] + b * corners[:, 1] + c)
     dy_median = float(np.median(dy))
     dy_spread = float(MAD_TO_STD * np.median(np.abs(residual - np.median(residual))))
-    # A roll fitted to noisy matches near the centre of a small or compressed colour image is extrapolated to
-    # the corners: only what lies beyond CORNER_SIGMAS standard errors of that extrapolation counts as error.
-    design = np.column_stack([color_xy, np.ones(len(color_xy))])
-    corner_design = np.column_stack([corners, np.ones(4)])
-    leverage = np.einsum("ij,jk,ik->i", corner_design, np.linalg.pinv(design.T @ design), corner_design)
-    dy_corners_uncertainty = CORNER_SIGMAS * dy_spread * np.sqrt(leverage)
+    dy_corners, dy_corners_uncertainty = _corners(fit[0], color_xy, mono_shape, dy_spread)
     established = np.maximum(np.abs(dy_corners) - dy_corners_uncertainty, 0.0)
     vertical_error = max(abs(dy_median), float(established.max())) + dy_spread
     dx = in_mono[:, 0] - mono[:, 0]
@@ -161,6 +153,23 @@ def check_matches(matches: Matches, mono_shape: tuple[int, ...], color_shape: tu
         disparity_range=(float(p1), float(p99)),
         row_fit=(float(a), float(b), float(c)),
     )
+
+
+def _corners(row_fit: np.ndarray, color_xy: np.ndarray, mono_shape: tuple[int, ...],
+             dy_spread: float) -> tuple[np.ndarray, np.ndarray]:
+    """The fitted dy at the mono image's four corners, and CORNER_SIGMAS standard errors of each.
+
+    A roll fitted to noisy matches near the centre of a small or compressed colour image reaches the corners only
+    by extrapolation: only what lies beyond its uncertainty there counts as misalignment.
+    """
+    a, b, c = row_fit
+    height, width = mono_shape[:2]
+    corners = np.array([[0, 0], [width - 1, 0], [0, height - 1], [width - 1, height - 1]]) - centre(mono_shape)
+    dy_corners = corners[:, 1] - (a * corners[:, 0] + b * corners[:, 1] + c)
+    design = np.column_stack([color_xy, np.ones(len(color_xy))])
+    corner_design = np.column_stack([corners, np.ones(4)])
+    leverage = np.einsum("ij,jk,ik->i", corner_design, np.linalg.pinv(design.T @ design), corner_design)
+    return dy_corners, CORNER_SIGMAS * dy_spread * np.sqrt(leverage)
 
 
 def vertical_baseline(matches: Matches, mono_shape: tuple[int, ...], color_shape: tuple[int, ...]) -> bool:

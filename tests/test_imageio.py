@@ -19,9 +19,9 @@ def png_chunk(kind: bytes, data: bytes) -> bytes:
     return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
 
-def png_bytes(width, height, bit_depth, colour_type, scanlines: bytes, extra: bytes = b"") -> bytes:
+def png_bytes(width, height, bit_depth, color_type, scanlines: bytes, extra: bytes = b"") -> bytes:
     """A PNG by hand: IHDR with any declared size (valid CRC), `extra` chunks, one IDAT, IEND."""
-    ihdr = struct.pack(">IIBBBBB", width, height, bit_depth, colour_type, 0, 0, 0)
+    ihdr = struct.pack(">IIBBBBB", width, height, bit_depth, color_type, 0, 0, 0)
     return (
         b"\x89PNG\r\n\x1a\n"
         + png_chunk(b"IHDR", ihdr)
@@ -83,7 +83,7 @@ def marked(h=24, w=40) -> np.ndarray:
     return rgb
 
 
-def colour_photo() -> np.ndarray:
+def color_photo() -> np.ndarray:
     return cv2.imread(str(SAMPLES / "motorcycle_color.png"))[200:296, 300:428, ::-1].copy()
 
 
@@ -275,10 +275,10 @@ def test_float_tiff_and_12_bit_jpeg_are_refused(tmp_path):
 # ---- mono and colour roles ---------------------------------------------------------------------
 
 
-def test_as_mono_takes_grey_and_refuses_a_colour_photo(tmp_path):
+def test_as_mono_takes_grey_and_refuses_a_color_photo(tmp_path):
     cv2.imwrite(str(tmp_path / "mono.png"), grey_photo())
     np.testing.assert_array_equal(as_mono(read_image(tmp_path / "mono.png")), grey_photo() / np.float32(255))
-    write_image(tmp_path / "colour.png", colour_photo() / 255.0, 8)
+    write_image(tmp_path / "colour.png", color_photo() / 255.0, 8)
     with pytest.raises(InputError, match="colour.png: is a colour image .*swapped"):
         as_mono(read_image(tmp_path / "colour.png"))
 
@@ -295,8 +295,8 @@ def test_as_mono_accepts_a_jpegd_grey_image_saved_as_rgb(tmp_path, tint_levels):
     assert mono.shape == grey.shape and np.abs(mono - grey).mean() < 3 / 255
 
 
-def test_as_color_takes_a_colour_photo_and_refuses_grey(tmp_path):
-    write_image(tmp_path / "colour.png", colour_photo() / 255.0, 8)
+def test_as_color_takes_a_color_photo_and_refuses_grey(tmp_path):
+    write_image(tmp_path / "colour.png", color_photo() / 255.0, 8)
     assert as_color(read_image(tmp_path / "colour.png")).shape == (96, 128, 3)
     cv2.imwrite(str(tmp_path / "grey.png"), grey_photo())
     cv2.imwrite(str(tmp_path / "grey.jpg"), cv2.merge([grey_photo()] * 3))
@@ -305,8 +305,8 @@ def test_as_color_takes_a_colour_photo_and_refuses_grey(tmp_path):
             as_color(read_image(tmp_path / name))
 
 
-def test_chroma_of_the_colour_sample_is_well_above_the_mono_tolerance():
-    chroma = np.abs(rgb_to_ycbcr(colour_photo() / np.float32(255))[..., 1:] - 0.5).mean()
+def test_chroma_of_the_color_sample_is_well_above_the_mono_tolerance():
+    chroma = np.abs(rgb_to_ycbcr(color_photo() / np.float32(255))[..., 1:] - 0.5).mean()
     assert chroma > 0.04
 
 
@@ -382,7 +382,7 @@ def test_16_bit_write_keeps_16_bit_precision(tmp_path):
 
 
 def test_webp_round_trip_quality_and_truncation(tmp_path):
-    rgb = colour_photo() / np.float32(255)
+    rgb = color_photo() / np.float32(255)
     write_image(tmp_path / "high.webp", rgb, 8, quality=95)
     write_image(tmp_path / "low.webp", rgb, 8, quality=20)
     assert (tmp_path / "low.webp").stat().st_size < (tmp_path / "high.webp").stat().st_size
@@ -400,7 +400,7 @@ def test_webp_round_trip_quality_and_truncation(tmp_path):
 @pytest.mark.parametrize("bits", [8, 10])
 def test_heic_reads_through_pillow_heif(tmp_path, bits):
     pillow_heif = pytest.importorskip("pillow_heif")
-    rgb = colour_photo()
+    rgb = color_photo()
     samples, mode = (rgb, "RGB") if bits == 8 else (rgb.astype(np.uint16) * 257, "RGB;16")
     heif = pillow_heif.from_bytes(mode=mode, size=(rgb.shape[1], rgb.shape[0]), data=samples.tobytes())
     heif.save(tmp_path / "photo.heic", quality=95)
@@ -431,7 +431,7 @@ def test_links_that_lead_nowhere_are_named_as_such(tmp_path):
 
 
 def test_a_damaged_png_is_one_error_and_nothing_from_libpng(tmp_path, capfd):
-    cv2.imwrite(str(tmp_path / "a.png"), colour_photo())
+    cv2.imwrite(str(tmp_path / "a.png"), color_photo())
     data = bytearray((tmp_path / "a.png").read_bytes())
     data[len(data) // 2] ^= 0xFF  # inside the image data: the chunk's CRC no longer matches
     refused(write_bytes(tmp_path / "bad.png", bytes(data)), "could not be decoded")

@@ -90,7 +90,7 @@ def test_ablation_switches_change_the_graph():
     assert ((weights > 0).sum(dim=1) <= 2).all()
 
 
-def test_without_residue_the_output_is_a_blend_of_reference_colours():
+def test_without_residue_the_output_is_a_blend_of_reference_colors():
     cfg = preset("tiny", color_residue=False)
     mono, ref_y, _ = inputs(cfg, 16, 32)
     ref_cbcr = torch.full((1, 2, 16, 32 + cfg.max_disparity), 0.25)

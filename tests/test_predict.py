@@ -18,7 +18,7 @@ def crop_pair(tmp_path, mono_size=(96, 256), color_size=(96, 256)):
     return paths
 
 
-def test_predict_writes_a_colour_image_whose_luma_is_the_mono_image(tmp_path):
+def test_predict_writes_a_color_image_whose_luma_is_the_mono_image(tmp_path):
     mono, color = crop_pair(tmp_path)
     out = tmp_path / "out.png"
     assert main([str(mono), str(color), "-o", str(out)]) == 0
@@ -46,7 +46,7 @@ def test_bad_input_is_one_line_exit_2_and_nothing_written(tmp_path, capsys, case
     assert {p: p.read_bytes() for p in tmp_path.iterdir()} == before
 
 
-def test_a_colour_camera_on_the_right_is_measured_and_flipped(tmp_path, capsys):
+def test_a_color_camera_on_the_right_is_measured_and_flipped(tmp_path, capsys):
     mono, color = crop_pair(tmp_path, mono_size=(160, 320), color_size=(160, 320))
     mirrored = []
     for path in (mono, color):

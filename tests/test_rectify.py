@@ -45,7 +45,7 @@ def corrected(color: np.ndarray, mono: np.ndarray, report) -> tuple[np.ndarray, 
     return luma, check_rectification(mono, luma)
 
 
-def test_real_pair_is_rectified_with_colour_on_the_left(original):
+def test_real_pair_is_rectified_with_color_on_the_left(original):
     assert original.verdict == "rectified" and original.side == "left"
     assert original.n_matches >= 200
     assert abs(original.dy_median) < 0.2 and original.vertical_error < 0.5
@@ -64,7 +64,7 @@ def test_disparity_range_is_that_of_the_true_disparities():
     assert report.disparity_range[1] == pytest.approx(true_hi, abs=3.0)
 
 
-def test_flipping_both_puts_colour_on_the_right(pair, original):
+def test_flipping_both_puts_color_on_the_right(pair, original):
     mono, color = pair
     flipped = check_rectification(mono[:, ::-1], rgb_to_luma(color[:, ::-1]))
     assert flipped.verdict == "rectified" and flipped.side == "right"

@@ -53,7 +53,7 @@ def run_json(argv: list[str]) -> dict:
     return json.loads(process.stdout)
 
 
-def test_output_keeps_the_mono_image_as_luma_and_gets_colour(pair, result):
+def test_output_keeps_the_mono_image_as_luma_and_gets_color(pair, result):
     out, report = result
     mono = cv2.imread(str(pair[0]), cv2.IMREAD_GRAYSCALE).astype(np.float32) / 255
     rgb = cv2.imread(str(out))[..., ::-1].astype(np.float32) / 255
@@ -106,7 +106,7 @@ def test_sixteen_bit_in_sixteen_bit_out(pair, tmp_path):
     assert np.abs(y - mono / 65535).mean() < 1 / 255
 
 
-def test_a_chroma_scale_cap_predicts_colour_smaller(pair):
+def test_a_chroma_scale_cap_predicts_color_smaller(pair):
     mono = cv2.imread(str(pair[0]), cv2.IMREAD_GRAYSCALE)
     color = cv2.imread(str(pair[1]))[..., ::-1]
     full, report_full = colorize(mono, color, model="fp32")
@@ -118,7 +118,7 @@ def test_a_chroma_scale_cap_predicts_colour_smaller(pair):
         colorize(mono, color, max_chroma_scale=1.5)
 
 
-def test_the_chroma_filter_smooths_the_colours_and_can_be_turned_off(pair, result, tmp_path):
+def test_the_chroma_filter_smooths_the_colors_and_can_be_turned_off(pair, result, tmp_path):
     from dualcam.runtime.color import rgb_to_ycbcr
 
     out, report = result

@@ -46,13 +46,13 @@ def run_cli(*argv: str) -> tuple[int, dict | None, list[str]]:
     return process.returncode, json.loads(lines[-1]) if lines else None, process.stderr.strip().splitlines()
 
 
-def colour_difference(a: np.ndarray, b: np.ndarray) -> float:
+def color_difference(a: np.ndarray, b: np.ndarray) -> float:
     """Mean absolute Cb/Cr difference of two BGR images, in 8-bit levels."""
     ycrcb = [cv2.cvtColor(x, cv2.COLOR_BGR2YCrCb).astype(np.float32) for x in (a, b)]
     return float(np.abs(ycrcb[0][..., 1:] - ycrcb[1][..., 1:]).mean())
 
 
-def test_a_colour_camera_of_lower_resolution_is_brought_to_the_mono_geometry(images, reference, tmp_path):
+def test_a_color_camera_of_lower_resolution_is_brought_to_the_mono_geometry(images, reference, tmp_path):
     small = cv2.resize(images[1], (300, 192), interpolation=cv2.INTER_AREA)  # a 0.75x colour camera
     cv2.imwrite(str(tmp_path / "c.png"), small)
     code, report, err = run_cli(str(reference[0]), str(tmp_path / "c.png"), "-o", str(tmp_path / "o.png"))
@@ -63,10 +63,10 @@ def test_a_colour_camera_of_lower_resolution_is_brought_to_the_mono_geometry(ima
     assert report["peak_rss_mb"] <= report["tiles"]["estimated_peak_mb"]
     out = cv2.imread(str(tmp_path / "o.png"))
     assert out.shape == reference[2].shape
-    assert colour_difference(out, reference[2]) < 2.0  # the same colours as from the full-resolution colour image
+    assert color_difference(out, reference[2]) < 2.0  # the same colours as from the full-resolution colour image
 
 
-def test_a_narrower_colour_view_is_named_and_counts_as_low_confidence(images, reference, tmp_path):
+def test_a_narrower_color_view_is_named_and_counts_as_low_confidence(images, reference, tmp_path):
     h, w = images[1].shape[:2]
     narrow = cv2.resize(images[1][h // 10 : h - h // 10, w // 10 : w - w // 10], None, fx=1.1, fy=1.1,
                         interpolation=cv2.INTER_AREA)  # the middle 80 % of the view, at 1.1x the resolution
@@ -87,7 +87,7 @@ def test_a_portrait_shot_is_turned_into_the_network_arrangement_and_back(images,
     assert code == 0, err
     assert report["transposed"] and report["size"] == {"width": 256, "height": 400}
     out = np.rot90(cv2.imread(str(tmp_path / "o.png")), -1)
-    assert colour_difference(out, reference[2]) < 2.0
+    assert color_difference(out, reference[2]) < 2.0
 
 
 def test_the_limit_follows_the_working_scale(images):
@@ -131,7 +131,7 @@ def test_confidence_map_and_low_confidence_warning(reference, tmp_path):
     assert ("low-confidence" in " ".join(err)) == (report["confidence"]["low_share"] > 0.10)
 
 
-def test_batch_colours_every_pair_keeps_going_past_a_bad_one_and_exits_2(images, tmp_path):
+def test_batch_colors_every_pair_keeps_going_past_a_bad_one_and_exits_2(images, tmp_path):
     pairs, out = tmp_path / "pairs", tmp_path / "out"
     pairs.mkdir(), out.mkdir()
     for name, shift in (("a", 0), ("b", 16)):
@@ -153,7 +153,7 @@ def test_batch_colours_every_pair_keeps_going_past_a_bad_one_and_exits_2(images,
     assert cv2.imread(str(out / "listed.webp")).shape == (256, 400, 3)
 
 
-def test_output_luma_is_the_mono_image_except_where_colours_are_clipped(reference):
+def test_output_luma_is_the_mono_image_except_where_colors_are_clipped(reference):
     rgb = reference[2][..., ::-1].astype(np.float32) / 255
     mono = cv2.imread(str(reference[0]), cv2.IMREAD_GRAYSCALE).astype(np.float32) / 255
     clipped = ((reference[2] == 0) | (reference[2] == 255)).any(axis=2)
@@ -186,7 +186,8 @@ def test_input_exif_is_kept_upright_in_the_output(images, tmp_path):
     assert read_image(tmp_path / "o.jpg").pixels.shape[:2] == (256, 400)  # so upright, not turned again
 
 
-def test_ctrl_c_exits_130_with_one_line_and_no_file(tmp_path):
+@pytest.mark.parametrize("sent, code, message", [(signal.SIGINT, 130, "interrupted"), (signal.SIGTERM, 143, "terminated")])
+def test_ctrl_c_and_sigterm_exit_with_one_line_and_no_file(tmp_path, sent, code, message):
     process = subprocess.Popen([sys.executable, "-m", "dualcam.runtime.cli", str(SAMPLES / "motorcycle_mono.png"),
                                 str(SAMPLES / "motorcycle_color.png"), "-o", str(tmp_path / "o.png"), "--model", "fp32"],
                                stderr=subprocess.PIPE, text=True,
@@ -194,8 +195,8 @@ def test_ctrl_c_exits_130_with_one_line_and_no_file(tmp_path):
                                preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     while "tile" not in (line := process.stderr.readline()):  # wait until the network is running
         assert line, "dualcam-run ended before its first tile"
-    process.send_signal(signal.SIGINT)
-    rest = [line for line in process.stderr.read().strip().splitlines() if not line.startswith("dualcam-run: tile ")]
-    assert process.wait() == 130
-    assert rest == ["dualcam-run: interrupted; no partial output was left"]
+    process.send_signal(sent)
+    rest = [out for out in process.stderr.read().strip().splitlines() if not out.startswith("dualcam-run: tile ")]
+    assert process.wait() == code
+    assert rest == [f"dualcam-run: {message}; no partial output was left"]
     assert sorted(p.name for p in tmp_path.iterdir()) == []

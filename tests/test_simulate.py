@@ -105,7 +105,7 @@ def _smooth_scene(shape=(96, 128)):
     return np.dstack([0.2 + 0.6 * x / shape[1], 0.3 + 0.4 * y / shape[0], 0.5 + 0.2 * np.sin(x / 9)]).astype(np.float32)
 
 
-def test_each_colour_camera_effect_acts_alone():
+def test_each_color_camera_effect_acts_alone():
     view = _smooth_scene()
     ideal = CameraModel.ideal()
 
@@ -127,7 +127,7 @@ def test_each_colour_camera_effect_acts_alone():
     assert np.abs(np.diff(soft[..., 0], axis=1)).mean() < 0.5 * np.abs(np.diff(stripes[..., 0], axis=1)).mean()
 
 
-def test_consumer_capture_is_deterministic_and_degrades_only_the_colour_view():
+def test_consumer_capture_is_deterministic_and_degrades_only_the_color_view():
     mono_view, color_view = _views()
     plain = simulate_capture(mono_view, color_view, 1, seed=5)
     consumer = simulate_capture(mono_view, color_view, 1, seed=5, camera=CONSUMER_CAMERA)

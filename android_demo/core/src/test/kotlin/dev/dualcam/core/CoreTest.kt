@@ -88,7 +88,7 @@ class CoreTest {
     }
 
     @Test
-    fun colourCameraOnTheRightIsTheMirroredProblem() {
+    fun colorCameraOnTheRightIsTheMirroredProblem() {
         val mono = FloatImage(64, 96, 1, FloatArray(64 * 96) { ((it * 37) % 101) / 100f })
         val color = FloatImage(64, 96, 3, FloatArray(64 * 96 * 3) { ((it * 53) % 97) / 96f })
         val right = colorizeWithProbe(mono, color, CameraSide.RIGHT, 20.0)
