@@ -22,8 +22,8 @@ from .errors import InputError
 from .manifest import ModelSpec
 from .matching import MATCH_MAX_SIDE, Matches, sift_matches
 from .pair import Pair
-from .rectify import (MIN_MATCHES, RectificationReport, check_matches, correction, implausible_correction,
-                      vertical_baseline)
+from .rectify import (MIN_MATCHES, RectificationReport, another_view, check_matches, correction,
+                      implausible_correction, vertical_baseline)
 
 CAMERA_SIDES = ("auto", "left", "right")
 
@@ -104,12 +104,14 @@ def _unverified(pair: Pair, check: RectificationReport, mono_shape: tuple[int, i
 
 def _correction(pair: Pair, check: RectificationReport, mono_shape: tuple[int, int], color_shape: tuple[int, int],
                 options: GeometryOptions) -> np.ndarray | None:
-    """The correction onto the mono grid (None if none is needed); refuses what the options do not allow to be
-    corrected."""
-    resized = mono_shape != color_shape
-    if check.rectified and not resized:
+    """The correction onto the mono grid (None if none is needed); refuses what no camera makes, and drift the
+    options do not allow to be corrected."""
+    problem = implausible_correction(check, mono_shape)
+    resized = another_view(check, mono_shape, color_shape)
+    if check.rectified and not resized and problem is None:
         return None
-    problem = implausible_correction(check, mono_shape, color_shape)
+    if problem is not None and (resized or check.rectified):  # not misaligned: not a camera's image
+        raise InputError(pair.color_name, f"the colour image {problem}")
     if problem is not None or not (options.rectify or resized):
         raise InputError(pair.color_name, _not_rectified(check, problem))
     return correction(check, mono_shape, color_shape)
@@ -124,7 +126,7 @@ def _verify(pair: Pair, arrangement: Arrangement, before: RectificationReport, s
     to_full = np.array(full_shape[::-1]) / np.array(small.shape[::-1])  # small px -> full-resolution px, per axis
     after = check_matches(Matches(found.mono * to_full, found.color * to_full, found.scale / to_full.max()),
                           full_shape, full_shape, spec=spec)
-    if pair.color_rgb.shape[:2] != pair.mono_y.shape:  # a vertical error between two sizes means nothing
+    if another_view(before, full_shape, arrangement.color_shape):  # a vertical error between two scales means nothing
         warnings.append(f"brought the colour image from {pair.color_rgb.shape[1]}x{pair.color_rgb.shape[0]} onto the "
                         f"mono image's {pair.mono_y.shape[1]}x{pair.mono_y.shape[0]} grid (scale {before.scale:.3f}, "
                         f"rotation {before.rotation_deg:+.2f} deg); vertical error left: {after.vertical_error:.2f} px")
@@ -140,8 +142,6 @@ def _verify(pair: Pair, arrangement: Arrangement, before: RectificationReport, s
 
 
 def _not_rectified(check: RectificationReport, problem: str | None) -> str:
-    if check.rectified:  # the rows line up, but the correction the sizes call for is not a phone's dual camera
-        return f"the colour image {problem}"
     what = (f"the pair is not rectified: vertical error {check.vertical_error:.1f} px (median dy "
             f"{check.dy_median:+.1f} px, rotation {check.rotation_deg:+.2f} deg; limit {check.limit_px:.1f} px at "
             "this pair's working scale); ")

@@ -52,8 +52,15 @@ SIDE_MIN_DX_PX = 1.0
 VERTICAL_BASELINE_RATIO = 1.5
 # Corrections beyond these are not a phone's dual camera that drifted: rectify_color refuses them.
 MAX_ROTATION_DEG = 5.0
-MAX_SCALE_CHANGE = 0.10  # between images of one size
+# Between two images of one size, a scale change up to this is drift that only --rectify corrects; beyond it the
+# colour camera has another field of view, corrected always, as another resolution is.
+MAX_SCALE_CHANGE = 0.10
 MAX_RESOLUTION_RATIO = 4.0  # between cameras of different resolution or field of view
+# Rows stretched against columns (an image resized without keeping its aspect) by more than this are refused:
+# no camera makes them, and the similarity that lines up the rows would misplace every column. Measured on the
+# dev and real pairs: |anisotropy| <= 0.046 (a close-up scene, whose disparities slope across it), 0.01 typical.
+MAX_ANISOTROPY = 0.10
+ANISOTROPY_PAIRS = 20000  # pairs of matches sampled to measure it
 MAX_SHIFT_FRACTION = 0.10  # of the height
 
 Side = Literal["left", "right", "unknown"]
@@ -79,6 +86,7 @@ class RectificationReport:
     rotation_deg: float  # colour = mono rotated by this (cv2.getRotationMatrix2D's sign), scaled, shifted
     scale: float  # colour px per mono px
     disparity_range: tuple[float, float]  # 1st, 99th percentile of |dx| once rotation and scale are removed
+    anisotropy: float  # how much more the colour image's rows are scaled than its columns, relative (0: a camera)
     # Row model about each image's centre: y_mono - cy_mono = a (x_colour - cx_colour) + b (y_colour - cy_colour) + c.
     row_fit: tuple[float, float, float]
 
@@ -117,7 +125,7 @@ def check_matches(matches: Matches, mono_shape: tuple[int, ...], color_shape: tu
             n_matches=0 if fit is None else int(fit[1].sum()), too_few_matches=True, rectified=False,
             vertical_error=nan, limit_px=threshold_px, side="unknown", dy_median=nan, dy_spread=nan,
             dy_corners=(nan,) * 4, dy_corners_uncertainty=(nan,) * 4, rotation_deg=nan, scale=nan,
-            disparity_range=(nan, nan), row_fit=(nan,) * 3,
+            disparity_range=(nan, nan), anisotropy=nan, row_fit=(nan,) * 3,
         )
     (a, b, c), inliers = fit
     mono, color_xy = matches.mono[inliers] - mono_centre, matches.color[inliers] - color_centre
@@ -151,6 +159,7 @@ def check_matches(matches: Matches, mono_shape: tuple[int, ...], color_shape: tu
         rotation_deg=math.degrees(math.atan2(a, b)),
         scale=1.0 / math.hypot(a, b),
         disparity_range=(float(p1), float(p99)),
+        anisotropy=_anisotropy(in_mono[:, 0], dx, mono_shape[1]),
         row_fit=(float(a), float(b), float(c)),
     )
 
@@ -170,6 +179,18 @@ def _corners(row_fit: np.ndarray, color_xy: np.ndarray, mono_shape: tuple[int, .
     corner_design = np.column_stack([corners, np.ones(4)])
     leverage = np.einsum("ij,jk,ik->i", corner_design, np.linalg.pinv(design.T @ design), corner_design)
     return dy_corners, CORNER_SIGMAS * dy_spread * np.sqrt(leverage)
+
+
+def _anisotropy(x: np.ndarray, dx: np.ndarray, width: int) -> float:
+    """The slope of dx against x over pairs of matches a quarter of the width apart or more (the median of
+    their slopes): a disparity depends on depth, not on x, so a slope says the rows were scaled apart from the
+    columns (by 1 + slope). A scene whose depth slopes across it leaves a small one."""
+    first, second = np.random.default_rng(0).integers(0, len(x), size=(2, ANISOTROPY_PAIRS))
+    apart = np.abs(x[first] - x[second]) >= width / 4
+    if apart.sum() < MIN_MATCHES:
+        return 0.0  # the matches span too little of the width to tell
+    first, second = first[apart], second[apart]
+    return float(np.median((dx[first] - dx[second]) / (x[first] - x[second])))
 
 
 def vertical_baseline(matches: Matches, mono_shape: tuple[int, ...], color_shape: tuple[int, ...]) -> bool:
@@ -207,18 +228,23 @@ def _fit_rows(matches: Matches, mono_centre: np.ndarray, color_centre: np.ndarra
     return coef, np.abs(design @ coef - target) < tol
 
 
-def implausible_correction(report: RectificationReport, mono_shape: tuple[int, ...], color_shape: tuple[int, ...]) -> str | None:
+def another_view(report: RectificationReport, mono_shape: tuple[int, ...], color_shape: tuple[int, ...]) -> bool:
+    """Whether the colour camera has another resolution or field of view (always corrected), not only drift."""
+    return mono_shape[:2] != color_shape[:2] or abs(report.scale - 1.0) > MAX_SCALE_CHANGE
+
+
+def implausible_correction(report: RectificationReport, mono_shape: tuple[int, ...]) -> str | None:
     """Why the correction `report` calls for is not a phone's dual camera (None if it is one)."""
-    same_size = mono_shape[:2] == color_shape[:2]
+    if abs(report.anisotropy) > MAX_ANISOTROPY:
+        return (f"is stretched: its rows are scaled {1 + report.anisotropy:.2f} times as much as its columns (an image "
+                "resized without keeping its aspect ratio?); a camera's image is not")
     shift = -report.row_fit[2]  # the fitted dy at the centre
-    scale_ok = (abs(report.scale - 1.0) <= MAX_SCALE_CHANGE if same_size
-                else 1 / MAX_RESOLUTION_RATIO <= report.scale <= MAX_RESOLUTION_RATIO)
+    scale_ok = 1 / MAX_RESOLUTION_RATIO <= report.scale <= MAX_RESOLUTION_RATIO
     if abs(report.rotation_deg) <= MAX_ROTATION_DEG and scale_ok and abs(shift) <= MAX_SHIFT_FRACTION * mono_shape[0]:
         return None
-    scale_limit = f"{MAX_SCALE_CHANGE:.0%} scale" if same_size else f"a resolution ratio of {MAX_RESOLUTION_RATIO:g}"
     return (f"is rotated {report.rotation_deg:.1f} degrees, scaled {report.scale:.3f} and shifted {shift:.1f} px "
             f"vertically from the mono image; a phone's dual camera is within {MAX_ROTATION_DEG:g} degrees, "
-            f"{scale_limit} and {MAX_SHIFT_FRACTION:.0%} of the height")
+            f"a resolution ratio of {MAX_RESOLUTION_RATIO:g} and {MAX_SHIFT_FRACTION:.0%} of the height")
 
 
 def correction(report: RectificationReport, mono_shape: tuple[int, ...], color_shape: tuple[int, ...]) -> np.ndarray:

@@ -142,3 +142,43 @@ def test_a_roll_the_matches_cannot_establish_is_not_a_misalignment():
     mono, matches = matches_with_roll(0.3, 500, 0)
     report = check_matches(matches, mono.shape, mono.shape)
     assert report.verdict == "not rectified" and abs(report.rotation_deg) == pytest.approx(0.3, abs=0.05)
+
+
+@pytest.fixture(scope="module")
+def sample_pair():
+    """The bundled sample pair (mono, colour RGB) as [0, 1] floats."""
+    from pathlib import Path
+
+    samples = Path(__file__).resolve().parent.parent / "runtime" / "samples"
+    mono = cv2.imread(str(samples / "motorcycle_mono.png"), cv2.IMREAD_GRAYSCALE).astype(np.float32) / 255
+    return mono, cv2.imread(str(samples / "motorcycle_color.png"))[..., ::-1].astype(np.float32) / 255
+
+
+@pytest.mark.parametrize("size", [(741, 300), (900, 500), (660, 500)])
+def test_a_color_image_stretched_out_of_its_aspect_is_refused(sample_pair, size):
+    mono, color = sample_pair
+    stretched = cv2.resize(color, size, interpolation=cv2.INTER_AREA)
+    with pytest.raises(InputError, match=r"^color.png: the colour image is stretched: its rows are scaled"):
+        measure(Pair(mono, stretched, 8, "mono.png", "color.png"), ModelSpec.for_tile(256, 512, 64),
+                GeometryOptions(rectify=True, accept_unverified=True))
+
+
+@pytest.mark.parametrize("mirrored", [False, True])
+@pytest.mark.parametrize("zoom, roll_deg, dy", [(0.8, 0.0, 0.0), (1.25, 1.0, 5.0)])
+def test_a_rig_one_above_the_other_with_another_field_of_view(sample_pair, mirrored, zoom, roll_deg, dy):
+    """A vertical baseline and a colour camera of another field of view (a transposed rectified pair whose colour view
+    is zoomed, rolled and shifted): found to be a portrait pair, the colour camera's side measured, the colour image
+    brought onto the mono grid without --rectify, and the rows left aligned."""
+    mono, color = (x.swapaxes(0, 1) for x in sample_pair)
+    height, width = color.shape[:2]
+    matrix = cv2.getRotationMatrix2D(((width - 1) / 2, (height - 1) / 2), roll_deg, zoom)
+    matrix[1, 2] += dy
+    size = (round(width * zoom), round(height * zoom)) if zoom < 1 else (width, height)  # a wider view: smaller
+    color = warp(np.ascontiguousarray(color), matrix) if zoom > 1 else cv2.resize(color, size, interpolation=cv2.INTER_AREA)
+    if mirrored:  # the colour camera below the mono camera instead of above it
+        mono, color = mono[::-1], color[::-1]
+    measured = measure(Pair(np.ascontiguousarray(mono), np.ascontiguousarray(color), 8, "mono.png", "color.png"),
+                       ModelSpec.for_tile(256, 512, 64))
+    assert measured.arrangement.transposed and measured.camera_side == ("right" if mirrored else "left")
+    assert measured.arrangement.color_to_mono is not None and measured.checks["after"].rectified
+    assert measured.checks["before"].scale == pytest.approx(zoom, rel=0.02)
