@@ -16,6 +16,7 @@ from pathlib import Path
 from dualcam.benchmarks.machine import cpu_info
 from dualcam.model.evaluate import (BASELINES, EVAL_CAMERAS, LAYOUTS, add_network_arguments, check_network_arguments,
                                     evaluate_method, list_pairs, network_from_arguments)
+from dualcam.model.metrics import REGIONS
 
 
 def markdown(report: dict) -> str:
@@ -28,6 +29,14 @@ def markdown(report: dict) -> str:
         m = r["mean"]
         cells = " | ".join(f"{r['pairs'][n]['cpsnr']:.2f}" if n in r["pairs"] else "refused" for n in names)
         lines.append(f"| {method} | {cells} | **{m['cpsnr']:.2f}** | {m['rgb_psnr']:.2f} | {m['ssim']:.4f} | {m['seconds']:.2f} |")
+    lines += ["", "Where the error is: mean CPSNR dB by region (its share of the squared error; of the pixels), "
+              "over the pairs that have the region", "", "| method | " + " | ".join(REGIONS) + " |",
+              "|---|" + "---:|" * len(REGIONS)]
+    for method, r in report["methods"].items():
+        by_region = r["mean"]["regions"]
+        lines.append(f"| {method} | " + " | ".join(
+            f"{by_region[g]['cpsnr']:.2f} ({by_region[g]['error_share']:.0%}; {by_region[g]['pixels']:.0%})"
+            if g in by_region else "–" for g in REGIONS) + " |")
     return "\n".join(lines)
 
 

@@ -27,7 +27,7 @@ import numpy as np
 from dualcam.runtime.color import rgb_to_ycbcr, ycbcr_to_rgb
 
 from .baselines import BASELINES
-from .metrics import cpsnr, rgb_psnr, ssim_rgb
+from .metrics import REGIONS, cpsnr, cpsnr_by_region, occluded_in_left, occluded_in_right, region_masks, rgb_psnr, ssim_rgb
 from .pairs import list_pairs, load_dev_pair
 from .simulate import CONSUMER_CAMERA, simulate_capture
 
@@ -97,7 +97,26 @@ def evaluate_pair(method: Method, pair_dir: Path, setup: int, layout: str, camer
         "rgb_psnr": rgb_psnr(output, mono_view),
         "ssim": ssim_rgb(output, mono_view),
         "seconds": seconds,
+        "regions": cpsnr_by_region(cbcr, truth[..., 1:], regions(pair, layout, truth[..., 1:])),
     }
+
+
+def regions(pair, layout: str, true_cbcr: np.ndarray) -> dict[str, np.ndarray]:
+    """Where in the mono view the error is (metrics.region_masks). The strip the colour camera cannot see lies on
+    the side away from it, as wide as the pair's largest disparity (99th percentile: of the ground truth where the
+    pair has it, else of the feature matches); occlusions only where ground truth gives them."""
+    from dualcam.runtime.color import rgb_to_luma
+    from dualcam.runtime.rectify import check_rectification
+
+    if pair.disp_left is not None:
+        disparity = pair.disp_left[np.isfinite(pair.disp_left) & (pair.disp_left > 0)]
+        width = float(np.percentile(disparity, 99))
+        occluded = occluded_in_right(pair.disp_left) if layout == "paper" else occluded_in_left(pair.disp_left)
+    else:
+        check = check_rectification(rgb_to_luma(pair.right), pair.left)
+        width, occluded = (0.0 if check.too_few_matches else check.disparity_range[1]), None
+    # paper: the mono camera is the right one, and sees past the colour camera's view on its right
+    return region_masks(true_cbcr, "right" if layout == "paper" else "left", width, occluded)
 
 
 def add_network_arguments(p: argparse.ArgumentParser) -> None:
@@ -136,6 +155,10 @@ def evaluate_method(method: Method, pair_dirs: list[Path], setup: int, layout: s
         except ValueError as error:  # the runtime's InputError is a ValueError too
             failed[Path(d).name] = str(error)
     mean = {m: float(np.mean([p[m] for p in pairs.values()])) if pairs else float("nan") for m in METRICS}
+    mean["regions"] = {region: {key: float(np.mean([p["regions"][region][key] for p in pairs.values()
+                                                    if p["regions"][region]["cpsnr"] is not None]))
+                                for key in ("pixels", "cpsnr", "error_share")}
+                       for region in REGIONS if any(p["regions"][region]["cpsnr"] is not None for p in pairs.values())}
     return {"mean": mean, "pairs": pairs, "failed": failed}
 
 
@@ -148,6 +171,13 @@ def format_table(report: dict) -> str:
                         for n in pair_names)
         m = result["mean"]
         lines.append(f"{name:<10}{cells}{m['cpsnr']:>8.2f}  {m['rgb_psnr']:.2f}  {m['ssim']:.4f} {m['seconds']:.2f}")
+    lines += ["", "where the error is — mean CPSNR dB by region (its share of the squared error; of the pixels)",
+              f"{'method':<10}" + "".join(f"{region:>24}" for region in REGIONS)]
+    for name, result in report["methods"].items():
+        by_region = result["mean"]["regions"]
+        lines.append(f"{name:<10}" + "".join(
+            f"{by_region[r]['cpsnr']:>10.2f} ({by_region[r]['error_share']:4.0%}; {by_region[r]['pixels']:4.0%})"
+            if r in by_region else f"{'-':>24}" for r in REGIONS))
     return "\n".join(lines)
 
 

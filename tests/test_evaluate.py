@@ -7,7 +7,7 @@ import skimage.data
 
 from dualcam.model.evaluate import main
 
-SCHEMA_METRICS = {"cpsnr", "rgb_psnr", "ssim", "seconds"}
+SCHEMA_METRICS = {"cpsnr", "rgb_psnr", "ssim", "seconds", "regions"}
 
 
 @pytest.fixture(scope="module")
@@ -36,6 +36,11 @@ def test_eval_json_schema_and_the_shipped_weights_beat_sgbm_gf(motorcycle_crop, 
         assert set(result["pairs"]["motorcycle_crop"]) == SCHEMA_METRICS
     cpsnr = {name: r["mean"]["cpsnr"] for name, r in report["methods"].items()}
     assert cpsnr["dualcam"] > cpsnr["sgbm_gf"] > cpsnr["nowarp"], cpsnr
+    regions = report["methods"]["dualcam"]["pairs"]["motorcycle_crop"]["regions"]
+    assert set(regions) == {"unseen", "occluded", "edges", "flat"}  # no ground truth here: occluded is empty
+    assert regions["occluded"]["cpsnr"] is None and regions["unseen"]["pixels"] > 0.02
+    assert sum(r["pixels"] for r in regions.values()) == pytest.approx(1, abs=1e-3)
+    assert sum(r["error_share"] for r in regions.values()) == pytest.approx(1, abs=1e-3)
 
 
 def test_swapped_layout_scores_like_the_paper_layout(motorcycle_crop, capsys):
@@ -92,3 +97,25 @@ def test_a_model_option_the_chosen_runtime_would_ignore_is_refused(motorcycle_cr
         main([str(motorcycle_crop), *args])
     err = capsys.readouterr().err.strip().splitlines()
     assert exit_.value.code == 2 and err[-1].startswith(f"dualcam-eval: error: {named}")
+
+
+def test_regions_split_the_view_where_the_error_is():
+    """On a pair with ground-truth disparity: the unseen strip on the side away from the colour camera, the
+    occlusions of the right view at the left edges of near objects, chroma edges, and the rest."""
+    from dualcam.model.metrics import cpsnr_by_region, occluded_in_left, occluded_in_right, region_masks
+
+    disparity = np.full((40, 100), 10.0, np.float32)
+    disparity[:, 40:60] = 30.0  # a near box
+    hidden_right, hidden_left = occluded_in_right(disparity), occluded_in_left(disparity)
+    assert hidden_right[:, 30:50].all() and hidden_right.sum() == 40 * 20  # behind the box's right edge: x 30..49
+    assert hidden_left[:, 20:40].all() and hidden_left.sum() == 40 * 20  # background the box covers in the right view
+    truth = np.zeros((40, 100, 2), np.float32)
+    truth[:, 70:, 0] = 0.5  # a chroma edge at x = 70
+    masks = region_masks(truth, "right", 12.0, hidden_right)
+    assert masks["unseen"][:, 88:].all() and not masks["unseen"][:, :88].any()
+    assert masks["occluded"][:, 30:50].all() and masks["edges"][:, 68:72].all() and masks["flat"][:, 0:20].all()
+    assert sum(m.astype(int) for m in masks.values()).max() == 1  # disjoint, and every pixel has one
+    pred = truth.copy()
+    pred[:, 90:, 1] = 0.1  # wrong only in the unseen strip
+    result = cpsnr_by_region(pred, truth, masks)
+    assert result["unseen"]["error_share"] == 1.0 and result["flat"]["cpsnr"] == float("inf")
