@@ -1,21 +1,18 @@
 """Image files in and out of the runtime, so every way a user's file can be wrong becomes one InputError.
 
-PNG, JPEG, TIFF and WebP are decoded by OpenCV; HEIC/HEIF by pillow-heif (libheif), an optional extra
-(`pip install dualcam[heic]`): a phone's HEIC file without it is refused with that advice. The EXIF block
-of an input is kept and written into PNG, JPEG and WebP outputs, with its orientation set to 1 (the pixels
-are upright by then); OpenCV cannot write EXIF into TIFF.
+Pillow reads headers without decoding (a decompression bomb or a too small image is refused before a pixel is
+allocated) and EXIF. OpenCV decodes PNG, JPEG, TIFF and WebP, as Pillow reduces 16-bit colour to 8 bits; pillow-heif
+decodes HEIC/HEIF, an optional extra (`pip install dualcam[heic]`) whose absence is refused with that advice.
+A truncated file is refused as such, never returned with its missing part made up: OpenCV fails on a truncated PNG
+or WebP, but libjpeg and libtiff fill in what is missing and only say so on stderr, which is read here.
 
-Reading checks the file's own header before OpenCV decodes anything: a truncated file is named as
-such instead of coming back half grey, and a decompression bomb is refused before a pixel is
-allocated. EXIF orientation is applied here, the same way for PNG, JPEG and TIFF, because OpenCV's
-own handling depends on flags and format: it applies a JPEG's or PNG's EXIF orientation under
-IMREAD_COLOR but not under IMREAD_UNCHANGED or IMREAD_IGNORE_ORIENTATION (used here), and whatever
-the flags it applies a TIFF's orientations 2-4 itself and fails to decode 5-8 (OpenCV 5.0), so a
-TIFF's orientation tag is reset to 1 in the bytes handed to OpenCV.
+EXIF orientation is applied here, the same way for every format: OpenCV applies a JPEG's, PNG's or WebP's only
+without IMREAD_IGNORE_ORIENTATION (used here), and a TIFF's whatever the flags, wrongly for tiled 8-bit files
+(OpenCV 5.1), so a TIFF's orientation entry is set to 1 in the bytes handed to it. An input's EXIF block is kept with
+its orientation set to 1 and written into PNG, JPEG and WebP outputs; OpenCV cannot write EXIF into TIFF.
 
-Only 8- and 16-bit integer samples are accepted: a float TIFF has no defined white level, and
-cameras deliver integers. Alpha is dropped. An RGB file whose three channels are identical comes
-back as grey, (H, W).
+Only 8- and 16-bit integer samples are accepted: a float TIFF has no defined white level, and cameras deliver
+integers. Alpha is dropped. An RGB file whose three channels are identical comes back as grey, (H, W).
 """
 from __future__ import annotations
 
@@ -23,16 +20,21 @@ import errno
 import io
 import math
 import os
+import re
 import secrets
 import stat
 import struct
-from collections.abc import Iterable
+import tempfile
+import warnings
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NamedTuple
 
 import cv2
 import numpy as np
+from PIL import ExifTags, JpegImagePlugin, PngImagePlugin, WebPImagePlugin
+from PIL import Image as PillowImage
 
 from .color import rgb_to_luma, rgb_to_ycbcr
 from .errors import InputError
@@ -55,13 +57,18 @@ WRITE_TYPES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".webp")
 EIGHT_BIT_ONLY = {".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WebP"}
 EXIF_TYPES = (".png", ".jpg", ".jpeg", ".webp")
 _HEIF_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1"}
-_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-_TRUNCATED = "is truncated (the file ends before its image data does)"
-_JPEG_SOF = {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF}
-_TIFF_INT_CODES = {1: "B", 3: "H", 4: "I"}  # TIFF field types BYTE, SHORT, LONG
-_TIFF_TYPE_SIZES = {1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 6: 1, 7: 1, 8: 2, 9: 4, 10: 8, 11: 4, 12: 8, 13: 4}
-_TIFF_WIDTH, _TIFF_HEIGHT, _TIFF_ORIENTATION = 256, 257, 274
-_TIFF_DATA_EXTENTS = ((273, 279), (324, 325))  # (offsets, byte counts) of strips, of tiles
+_DAMAGED = "is truncated or corrupt"
+_PILLOW_HEADERS = {"PNG": PngImagePlugin.PngImageFile, "JPEG": JpegImagePlugin.JpegImageFile,
+                   "WebP": WebPImagePlugin.WebPImageFile}
+_PARSE_ERRORS = (SyntaxError, OSError, ValueError, struct.error)  # what Pillow raises for bytes it cannot parse
+_HEIF_ERRORS = (RuntimeError, EOFError, IndexError, *_PARSE_ERRORS)  # what pillow-heif raises for a damaged file
+_ORIENTATION = ExifTags.Base.Orientation
+_TIFF_WIDTH, _TIFF_HEIGHT = ExifTags.Base.ImageWidth, ExifTags.Base.ImageLength
+_TIFF_INTEGER_TYPES = {1: "B", 3: "H", 4: "I", 6: "b", 8: "h", 9: "i"}  # TIFF field type -> struct code
+# What a codec says when it made pixels up though OpenCV returns an image: libjpeg fills what it cannot decode with
+# grey and warns (extraneous bytes skipped between segments cost no pixel); libtiff errs, OpenCV logs it and goes on.
+_MADE_UP = {"JPEG": ("libjpeg", re.compile(r"Premature end of JPEG file|Corrupt JPEG data: (?!\d+ extraneous).*")),
+            "TIFF": ("libtiff", re.compile(r"(?<=TIFF_Error ).*"))}
 
 
 @dataclass(frozen=True)
@@ -74,19 +81,6 @@ class Image:
     exif: bytes | None = None  # the file's EXIF block (TIFF structure), orientation set to 1
 
 
-class _Malformed(Exception):
-    """A file's structure is broken; the message is the problem to report."""
-
-
-class _Header(NamedTuple):
-    width: int
-    height: int
-    orientation: int  # EXIF/TIFF orientation, 1 - 8
-    data: bytes | bytearray  # what to decode: the file, or for a TIFF a copy with its orientation reset to 1
-    exif: bytes | None = None
-    heif: object = None  # a HEIC/HEIF file opened by pillow-heif: its pixels are decoded on first access
-
-
 def read_image(path: PathLike, min_size: int = 1, max_pixels: int = MAX_PIXELS) -> Image:
     """A PNG, JPEG, TIFF, WebP or HEIC/HEIF file -> upright Image; InputError naming the file for anything wrong.
 
@@ -94,65 +88,201 @@ def read_image(path: PathLike, min_size: int = 1, max_pixels: int = MAX_PIXELS) 
     """
     path = Path(path)
     data = _read_bytes(path)
-    try:
-        header = _read_header(data)
-    except _Malformed as e:
-        raise InputError(path, str(e)) from None
-    size = f"{header.width}x{header.height} pixels"
-    if header.width == 0 or header.height == 0:
-        raise InputError(path, f"has zero size ({size})")
-    if header.width * header.height > max_pixels:
-        raise InputError(path, f"declares {size}, more than the limit of {max_pixels / 1e6:g} megapixels")
-    if min(header.width, header.height) < min_size:
-        raise InputError(path, f"is {size}; images must be at least {min_size} pixels on each side")
+    kind = _kind(path, data)
+    if kind == "HEIC/HEIF":  # libheif applies the file's rotation and mirroring itself
+        heif, (width, height) = _open_heif(path, data)
+        _check_size(path, width, height, min_size, max_pixels)
+        pixels, orientation = _decode_heif(path, heif), 1
+        exif = _read_exif(heif.info.get("exif"))[1]
+    elif kind == "TIFF":  # the orientation is a tag of the TIFF itself; there is no EXIF block to keep
+        width, height, orientation = _tiff_header(path, data)
+        _check_size(path, width, height, min_size, max_pixels)
+        pixels, exif = _decode(path, data if orientation == 1 else _tiff_stored_orientation(data), kind)[0], None
+    else:
+        _check_size(path, *_pillow_size(path, data, kind), min_size, max_pixels)
+        pixels, block = _decode(path, data, kind)
+        orientation, exif = _read_exif(block)
 
-    pixels = _decode(header) if header.heif is None else _decode_heif(header.heif)
-    if pixels is None:
-        raise InputError(path, "could not be decoded (damaged, or a kind of image file this build cannot read)")
     bit_depth = {np.dtype(np.uint8): 8, np.dtype(np.uint16): 16}.get(pixels.dtype)
     if bit_depth is None:
         raise InputError(path, f"has {pixels.dtype} samples; only 8- and 16-bit integer images are supported")
-    if pixels.ndim == 3:
-        pixels = pixels[..., ::-1]  # OpenCV's BGR -> RGB
-        if np.array_equal(pixels[..., 0], pixels[..., 1]) and np.array_equal(pixels[..., 1], pixels[..., 2]):
-            pixels = pixels[..., 0]
-    pixels = _orient(pixels, header.orientation).astype(np.float32, order="C")
+    if pixels.ndim == 3 and all(np.array_equal(pixels[..., 0], pixels[..., c]) for c in (1, 2)):
+        pixels = pixels[..., 0]
+    pixels = _orient(pixels, orientation).astype(np.float32, order="C")
     pixels /= np.float32((1 << bit_depth) - 1)
-    return Image(pixels, bit_depth, path, _upright_exif(header.exif))
+    return Image(pixels, bit_depth, path, exif)
 
 
-def _decode(header: _Header) -> np.ndarray | None:
-    """OpenCV's decoding, with what its codecs print to stderr (libpng's and libjpeg's complaints) silenced:
-    a damaged file becomes one InputError line, not a leaked codec message."""
+def _kind(path: Path, data: bytes) -> str:
+    """The format, from the file's signature: which reader to ask, and what to call the file if it fails."""
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "PNG"
+    if data.startswith(b"\xff\xd8\xff"):
+        return "JPEG"
+    if data[:4] in (b"II*\x00", b"MM\x00*"):
+        return "TIFF"
+    if data[:4] in (b"II+\x00", b"MM\x00+"):
+        raise InputError(path, "is a BigTIFF, which is not supported")
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "WebP"
+    ftyp_end = min(int.from_bytes(data[:4], "big"), len(data))  # brands: the major one, then the compatible ones
+    if data[4:8] == b"ftyp" and _HEIF_BRANDS & {data[i : i + 4] for i in range(8, ftyp_end - 3, 4)}:
+        return "HEIC/HEIF"
+    raise InputError(path, "is not a PNG, JPEG, TIFF, WebP or HEIC/HEIF image")
+
+
+def _check_size(path: Path, width: int, height: int, min_size: int, max_pixels: int) -> None:
+    """InputError for a declared size that is empty, a decompression bomb, or too small to use."""
+    size = f"{width}x{height} pixels"
+    if width == 0 or height == 0:
+        raise InputError(path, f"has zero size ({size})")
+    if width * height > max_pixels:
+        raise InputError(path, f"declares {size}, more than the limit of {max_pixels / 1e6:g} megapixels")
+    if min(width, height) < min_size:
+        raise InputError(path, f"is {size}; images must be at least {min_size} pixels on each side")
+
+
+def _unreadable(kind: str, reason: str) -> str:
+    return f"{_DAMAGED}, or a {kind} this build cannot read ({reason})"
+
+
+def _first_line(error: Exception) -> str:
+    return next(iter(str(error).splitlines()), "") or type(error).__name__
+
+
+@contextmanager
+def _quiet_warnings() -> Iterator[None]:
+    """Pillow warns about damaged headers and EXIF it skips: the file's problem is reported once, as an InputError."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        yield
+
+
+def _pillow_size(path: Path, data: bytes, kind: str) -> tuple[int, int]:
+    """(width, height) from Pillow's reader for the format, which parses the header and decodes nothing."""
+    try:
+        with _quiet_warnings():
+            return _PILLOW_HEADERS[kind](io.BytesIO(data)).size
+    except PillowImage.DecompressionBombError as e:  # WebP's: the decoder would allocate the canvas on opening
+        raise InputError(path, f"declares more pixels than Pillow opens ({_first_line(e)})") from None
+    except _PARSE_ERRORS as e:
+        raise InputError(path, _unreadable(kind, f"its header cannot be read: {_first_line(e)}")) from None
+
+
+def _tiff_header(path: Path, data: bytes) -> tuple[int, int, int]:
+    """Width, height and orientation from the first IFD of a TIFF, read by Pillow's EXIF reader (an EXIF block is
+    TIFF-structured): unlike Pillow's TIFF reader it reads any TIFF's, float ones included, so each is refused for its
+    own reason."""
+    tags = PillowImage.Exif()
+    try:
+        with _quiet_warnings():  # Pillow decodes each value, and warns about it, when it is first asked for
+            tags.load(data)
+            width, height, orientation = (tags.get(tag) for tag in (_TIFF_WIDTH, _TIFF_HEIGHT, _ORIENTATION))
+    except _PARSE_ERRORS as e:
+        raise InputError(path, _unreadable("TIFF", f"its header cannot be read: {_first_line(e)}")) from None
+    if not (isinstance(width, int) and isinstance(height, int)):
+        raise InputError(path, _unreadable("TIFF", "its header has no image size"))
+    return width, height, _valid_orientation(orientation)
+
+
+def _tiff_stored_orientation(data: bytes) -> bytes:
+    """The TIFF with the orientation entry of its first IFD set to 1, so that OpenCV decodes the pixels as stored."""
+    order = "<" if data[:2] == b"II" else ">"
+    (ifd,) = struct.unpack_from(order + "I", data, 4)
+    (count,) = struct.unpack_from(order + "H", data, ifd)
+    for entry in range(ifd + 2, ifd + 2 + 12 * count, 12):  # Pillow has read them all up to the orientation
+        tag, field_type = struct.unpack_from(order + "HH", data, entry)
+        if tag == _ORIENTATION and field_type in _TIFF_INTEGER_TYPES:  # the types libtiff reads it from too
+            value = struct.pack(order + _TIFF_INTEGER_TYPES[field_type], 1)
+            return data[: entry + 8] + value + data[entry + 8 + len(value) :]
+    return data
+
+
+def _decode(path: Path, data: bytes, kind: str) -> tuple[np.ndarray, bytes | None]:
+    """OpenCV's RGB or grey pixels and the EXIF block of a PNG, JPEG, TIFF or WebP file; InputError if it fails, or
+    if a codec says it filled in what it could not decode (how a truncated JPEG whose end marker was kept is told
+    from a whole one)."""
     flags = cv2.IMREAD_ANYDEPTH | cv2.IMREAD_ANYCOLOR | cv2.IMREAD_IGNORE_ORIENTATION
-    with _quiet_stderr():
+    with _codec_messages() as messages:
         try:
-            return cv2.imdecode(np.frombuffer(header.data, np.uint8), flags)
+            pixels, kinds, blocks = cv2.imdecodeWithMetadata(np.frombuffer(data, np.uint8), flags)
         except cv2.error:
-            return None
+            pixels, kinds, blocks = None, (), ()
+    if pixels is None:
+        raise InputError(path, _unreadable(kind, "its image data could not be decoded"))
+    if kind in _MADE_UP:
+        library, pattern = _MADE_UP[kind]
+        if damage := pattern.search("\n".join(messages)):
+            raise InputError(path, f"{_DAMAGED} ({library}: {damage.group().strip()})")
+    exif = next((block.tobytes() for k, block in zip(np.ravel(kinds), blocks) if k == cv2.IMAGE_METADATA_EXIF), None)
+    return (pixels[..., ::-1] if pixels.ndim == 3 else pixels), exif  # OpenCV's BGR -> RGB
 
 
-class _quiet_stderr:
-    """Send file descriptor 2 to /dev/null for a block (codec libraries write there directly, not through Python)."""
+@contextmanager
+def _codec_messages() -> Iterator[list[str]]:
+    """The lines codec libraries write to stderr during the block, collected instead of shown (they write to file
+    descriptor 2 directly, not through Python); OpenCV logs libtiff's errors there whatever its log level was."""
+    messages: list[str] = []
+    log_level = cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as capture:
+        os.dup2(capture.fileno(), 2)
+        try:
+            yield messages
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            cv2.utils.logging.setLogLevel(log_level)
+            capture.seek(0)
+            messages += capture.read().decode(errors="replace").splitlines()
 
-    def __enter__(self) -> None:
-        self.saved = os.dup(2)
-        with open(os.devnull, "wb") as null:
-            os.dup2(null.fileno(), 2)
 
-    def __exit__(self, *exc: object) -> None:
-        os.dup2(self.saved, 2)
-        os.close(self.saved)
+def _open_heif(path: Path, data: bytes) -> tuple[object, tuple[int, int]]:
+    """A HEIC/HEIF file opened by pillow-heif, which decodes the pixels on first access, and its size."""
+    try:
+        import pillow_heif
+    except ImportError:
+        raise InputError(path, "is a HEIC/HEIF image; reading it needs the heic extra: pip install 'dualcam[heic]'") from None
+    try:
+        heif = pillow_heif.open_heif(io.BytesIO(data), convert_hdr_to_8bit=False)
+        return heif, heif.size  # IndexError when it holds no image
+    except _HEIF_ERRORS as e:
+        raise InputError(path, _unreadable("HEIC/HEIF", f"its header cannot be read: {_first_line(e)}")) from None
 
 
-def _decode_heif(heif: object) -> np.ndarray | None:
-    """Pixels of a HEIC/HEIF file opened by pillow-heif, in OpenCV's BGR order: 8-bit, or for 10/12-bit images
-    16-bit samples (pillow-heif scales them to the full 16-bit range)."""
+def _decode_heif(path: Path, heif: object) -> np.ndarray:
+    """RGB or grey pixels of a HEIC/HEIF file: 8-bit, or for 10/12-bit images 16-bit samples (pillow-heif scales
+    them to the full 16-bit range)."""
     try:
         pixels = np.asarray(heif)
-    except (RuntimeError, ValueError, OSError):
-        return None
-    return pixels[..., 2::-1] if pixels.ndim == 3 else pixels
+    except _HEIF_ERRORS:
+        raise InputError(path, _unreadable("HEIC/HEIF", "its image data could not be decoded")) from None
+    return pixels[..., :3] if pixels.ndim == 3 else pixels
+
+
+def _read_exif(block: bytes | None) -> tuple[int, bytes | None]:
+    """Orientation from an EXIF block, and the block rewritten by Pillow with it set to 1, as the pixels are turned
+    upright here; 1 and None where there is none or Pillow cannot read or write it back: EXIF is optional."""
+    if not block:
+        return 1, None
+    exif = PillowImage.Exif()
+    with _quiet_warnings():
+        try:
+            exif.load(block)
+            orientation = _valid_orientation(exif.get(_ORIENTATION))
+        except Exception:  # whatever Pillow raises for a damaged block
+            return 1, None
+        try:
+            if _ORIENTATION in exif:
+                exif[_ORIENTATION] = 1
+            return orientation, exif.tobytes().removeprefix(b"Exif\x00\x00")
+        except Exception:  # a damaged sub-IFD, or a value of the wrong type for its tag
+            return orientation, None
+
+
+def _valid_orientation(value: object) -> int:
+    """EXIF/TIFF orientation 1 - 8; 1 when missing or invalid, as viewers do."""
+    return value if isinstance(value, int) and 1 <= value <= 8 else 1
 
 
 def as_mono(image: Image) -> np.ndarray:
@@ -274,217 +404,6 @@ def _read_bytes(path: Path) -> bytes:
     if not data:
         raise InputError(path, "is empty (0 bytes)")
     return data
-
-
-def _read_header(data: bytes) -> _Header:
-    """Size and orientation from the file's own header, after checking the file is complete."""
-    if data.startswith(_PNG_SIGNATURE):
-        return _png_header(data)
-    if data.startswith(b"\xff\xd8\xff"):
-        return _jpeg_header(data)
-    if data[:4] in (b"II*\x00", b"MM\x00*"):
-        return _tiff_header(data)
-    if data[:4] in (b"II+\x00", b"MM\x00+"):
-        raise _Malformed("is a BigTIFF, which is not supported")
-    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return _webp_header(data)
-    if data[4:8] == b"ftyp" and (data[8:12] in _HEIF_BRANDS or _HEIF_BRANDS & set(_ftyp_brands(data))):
-        return _heif_header(data)
-    raise _Malformed("is not a PNG, JPEG, TIFF, WebP or HEIC/HEIF image")
-
-
-def _webp_header(data: bytes) -> _Header:
-    """Size from the VP8 (lossy), VP8L (lossless) or VP8X (extended) chunk; EXIF from an EXIF chunk."""
-    (riff_size,) = _unpack("<I", data, 4)
-    if riff_size + 8 > len(data):
-        raise _Malformed(_TRUNCATED)
-    pos, size, exif = 12, None, None
-    while pos + 8 <= riff_size + 8:
-        kind, length = _unpack("<4sI", data, pos)
-        body = pos + 8
-        if body + length > len(data):
-            raise _Malformed(_TRUNCATED)
-        if kind == b"VP8X" and size is None:
-            w, h = _unpack("<I", data[body + 4 : body + 7] + b"\0", 0)[0], _unpack("<I", data[body + 7 : body + 10] + b"\0", 0)[0]
-            size = w + 1, h + 1
-        elif kind == b"VP8 " and size is None:
-            if data[body + 3 : body + 6] != b"\x9d\x01\x2a":
-                raise _Malformed("is damaged (bad WebP frame header)")
-            w, h = _unpack("<HH", data, body + 6)
-            size = w & 0x3FFF, h & 0x3FFF
-        elif kind == b"VP8L" and size is None:
-            (bits,) = _unpack("<I", data, body + 1)
-            size = (bits & 0x3FFF) + 1, ((bits >> 14) & 0x3FFF) + 1
-        elif kind == b"EXIF" and exif is None:
-            exif = data[body : body + length]
-        pos = body + length + (length & 1)  # chunks are padded to an even size
-    if size is None:
-        raise _Malformed("is damaged (no WebP image chunk)")
-    return _Header(*size, _exif_orientation(exif), data, exif)
-
-
-def _ftyp_brands(data: bytes) -> list[bytes]:
-    """The compatible brands of an ISO media file's ftyp box."""
-    (length,) = _unpack(">I", data, 0)
-    return [data[i : i + 4] for i in range(16, min(length, len(data)) - 3, 4)]
-
-
-def _heif_header(data: bytes) -> _Header:
-    """Size and EXIF of a HEIC/HEIF file through pillow-heif, which reads the headers without decoding pixels."""
-    try:
-        import pillow_heif
-    except ImportError:
-        raise _Malformed("is a HEIC/HEIF image; reading it needs the heic extra: pip install 'dualcam[heic]'") from None
-    try:
-        heif = pillow_heif.open_heif(io.BytesIO(data), convert_hdr_to_8bit=False)
-    except (RuntimeError, ValueError, OSError, SyntaxError) as e:
-        detail = str(e).splitlines()[0] if str(e) else e.__class__.__name__
-        raise _Malformed(f"is a damaged or truncated HEIC/HEIF file ({detail})") from None
-    width, height = heif.size
-    return _Header(width, height, 1, data, heif.info.get("exif"), heif)
-
-
-def _png_header(data: bytes) -> _Header:
-    pos = len(_PNG_SIGNATURE)
-    length, kind, width, height = _unpack(">I4sII", data, pos)
-    if kind != b"IHDR" or length != 13:
-        raise _Malformed("is damaged (its PNG header chunk is missing)")
-    exif = None
-    while True:
-        length, kind = _unpack(">I4s", data, pos)
-        end = pos + 12 + length  # length, type, data, CRC
-        if end > len(data):
-            raise _Malformed(_TRUNCATED)
-        if kind == b"eXIf" and exif is None:
-            exif = data[pos + 8 : end - 4]
-        if kind == b"IEND":
-            return _Header(width, height, _exif_orientation(exif), data, exif)
-        pos = end
-
-
-def _jpeg_header(data: bytes) -> _Header:
-    pos, size, exif = 2, None, None
-    while True:
-        if _unpack("B", data, pos)[0] != 0xFF:
-            raise _Malformed("is damaged (bad JPEG marker)")
-        marker = _unpack("B", data, pos + 1)[0]
-        if marker == 0xFF:  # fill byte
-            pos += 1
-            continue
-        if marker == 0xD9:
-            raise _Malformed("is damaged (the JPEG ends before any image data)")
-        (length,) = _unpack(">H", data, pos + 2)
-        if pos + 2 + length > len(data):
-            raise _Malformed(_TRUNCATED)
-        segment = data[pos + 4 : pos + 2 + length]
-        if marker in _JPEG_SOF and size is None:
-            precision, height, width = _unpack(">BHH", segment, 0)
-            if precision != 8:
-                raise _Malformed(f"is a {precision}-bit JPEG; only 8-bit JPEGs are supported")
-            size = width, height
-        elif marker == 0xE1 and exif is None and segment.startswith(b"Exif\x00\x00"):
-            exif = segment[6:]
-        elif marker == 0xDA:  # start of scan: entropy-coded data follows, where 0xFF 0xD9 cannot occur
-            break
-        pos += 2 + length
-    if size is None:
-        raise _Malformed("is damaged (no JPEG frame header before its image data)")
-    if data.find(b"\xff\xd9", pos) < 0:
-        raise _Malformed(_TRUNCATED)
-    return _Header(*size, _exif_orientation(exif), data, exif)
-
-
-def _tiff_header(data: bytes) -> _Header:
-    order, tags = _tiff_tags(data)
-    if _TIFF_WIDTH not in tags or _TIFF_HEIGHT not in tags:
-        raise _Malformed("is damaged (its TIFF header has no image size)")
-    width = _tiff_ints(data, order, tags[_TIFF_WIDTH])[0]
-    height = _tiff_ints(data, order, tags[_TIFF_HEIGHT])[0]
-    for kind, count, field in tags.values():
-        size = _TIFF_TYPE_SIZES.get(kind, 0) * count
-        if size > 4 and _unpack(order + "I", data, field)[0] + size > len(data):
-            raise _Malformed(_TRUNCATED)
-    for offsets_tag, counts_tag in _TIFF_DATA_EXTENTS:
-        if offsets_tag in tags and counts_tag in tags:
-            offsets = _tiff_ints(data, order, tags[offsets_tag])
-            counts = _tiff_ints(data, order, tags[counts_tag])
-            if max(o + c for o, c in zip(offsets, counts)) > len(data):
-                raise _Malformed(_TRUNCATED)
-    orientation = 1
-    if _TIFF_ORIENTATION in tags:
-        orientation = _valid_orientation(_tiff_ints(data, order, tags[_TIFF_ORIENTATION])[0])
-    if orientation == 1:
-        return _Header(width, height, orientation, data)
-    kind, _, field = tags[_TIFF_ORIENTATION]
-    patched = bytearray(data)
-    struct.pack_into(order + _TIFF_INT_CODES[kind], patched, field, 1)
-    return _Header(width, height, orientation, patched)
-
-
-def _tiff_tags(data: bytes) -> tuple[str, dict[int, tuple[int, int, int]]]:
-    """TIFF-structured bytes (a TIFF file, an EXIF block) -> byte order, {tag: (type, count, field offset)} of IFD0."""
-    order = {b"II": "<", b"MM": ">"}.get(bytes(data[:2]))
-    if order is None or _unpack(order + "H", data, 2)[0] != 42:
-        raise _Malformed("is damaged (bad TIFF header)")
-    (ifd,) = _unpack(order + "I", data, 4)
-    (count,) = _unpack(order + "H", data, ifd)
-    tags = {}
-    for pos in range(ifd + 2, ifd + 2 + 12 * count, 12):
-        tag, kind, values = _unpack(order + "HHI", data, pos)
-        tags[tag] = (kind, values, pos + 8)
-    return order, tags
-
-
-def _tiff_ints(data: bytes, order: str, entry: tuple[int, int, int]) -> tuple[int, ...]:
-    """The values of an integer TIFF field, stored in the entry itself when they fit in 4 bytes."""
-    kind, count, field = entry
-    code = _TIFF_INT_CODES.get(kind)
-    if code is None or count == 0:
-        raise _Malformed("is damaged (a TIFF field has an unexpected type)")
-    fmt = f"{order}{count}{code}"
-    pos = field if struct.calcsize(fmt) <= 4 else _unpack(order + "I", data, field)[0]
-    return _unpack(fmt, data, pos)
-
-
-def _exif_orientation(exif: bytes | None) -> int:
-    """Orientation from an EXIF block; 1 when there is none or it is unreadable, as viewers do."""
-    if exif is None:
-        return 1
-    exif = exif.removeprefix(b"Exif\x00\x00")
-    try:
-        order, tags = _tiff_tags(exif)
-        if _TIFF_ORIENTATION not in tags:
-            return 1
-        return _valid_orientation(_tiff_ints(exif, order, tags[_TIFF_ORIENTATION])[0])
-    except _Malformed:
-        return 1
-
-
-def _upright_exif(exif: bytes | None) -> bytes | None:
-    """The EXIF block with its orientation set to 1, for a file whose pixels were turned upright; None if unreadable."""
-    if not exif:
-        return None
-    exif = bytearray(exif.removeprefix(b"Exif\x00\x00"))
-    try:
-        order, tags = _tiff_tags(exif)
-        if _TIFF_ORIENTATION in tags:
-            kind, _, field = tags[_TIFF_ORIENTATION]
-            if kind in _TIFF_INT_CODES:
-                struct.pack_into(order + _TIFF_INT_CODES[kind], exif, field, 1)
-    except (_Malformed, struct.error):
-        return None
-    return bytes(exif)
-
-
-def _valid_orientation(value: int) -> int:
-    return value if 1 <= value <= 8 else 1
-
-
-def _unpack(fmt: str, data: bytes, pos: int) -> tuple:
-    try:
-        return struct.unpack_from(fmt, data, pos)
-    except struct.error:
-        raise _Malformed(_TRUNCATED) from None
 
 
 def _orient(pixels: np.ndarray, orientation: int) -> np.ndarray:

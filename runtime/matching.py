@@ -19,16 +19,23 @@ from .color import rgb_to_luma
 # features 3.5 s, 800 px and 2000 features 0.58 s, with the same vertical error to 0.1 px.
 MATCH_MAX_SIDE = 800
 MAX_FEATURES = 2000
+# Contrast-limited histogram equalisation before SIFT finds keypoints in dark and low-contrast regions, often the
+# near objects whose disparities decide the working scale. Measured on seven real stereo pairs (p99 disparity
+# against a 1600-px, all-feature reference): without it one car-mounted pair read 83 px for 107 (145 inlier
+# matches), with it 106 px (317); every other pair within 3 px of the reference either way; about 0.1-0.3 s more.
+CLAHE_CLIP, CLAHE_TILES = 2.0, (8, 8)
 
 
 def _to_u8(img: np.ndarray, max_side: int) -> tuple[np.ndarray, float]:
-    """Grey or RGB [0, 1] -> 8-bit grey of at most `max_side` px a side: shrunk first, so a big image costs one pass."""
+    """Grey or RGB [0, 1] -> 8-bit grey of at most `max_side` px a side, contrast-equalised: shrunk first, so a
+    big image costs one pass."""
     scale = min(1.0, max_side / max(img.shape[:2]))
     if scale < 1.0:
         img = cv2.resize(np.ascontiguousarray(img), None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
     if img.ndim == 3:
         img = rgb_to_luma(img)
-    return np.clip(np.rint(img * 255.0), 0, 255).astype(np.uint8), scale
+    grey = np.clip(np.rint(img * 255.0), 0, 255).astype(np.uint8)
+    return cv2.createCLAHE(clipLimit=CLAHE_CLIP, tileGridSize=CLAHE_TILES).apply(grey), scale
 
 
 @dataclass(frozen=True)
