@@ -78,7 +78,16 @@ def capture_seed(name: str, setup: int, layout: str, camera: str = "plain") -> i
 
 def evaluate_pair(method: Method, pair_dir: Path, setup: int, layout: str, camera: str = "plain") -> dict[str, float]:
     """One pair, its colour view recorded by one of EVAL_CAMERAS."""
+    from dualcam.runtime.errors import InputError
+    from dualcam.runtime.imageio import Image, as_color
+
     pair = load_dev_pair(pair_dir)
+    for name, view in (("left.png", pair.left), ("right.png", pair.right)):
+        try:
+            as_color(Image(view, 8, pair_dir / name))
+        except InputError:
+            raise ValueError(f"{pair_dir / name}: has no colour; a pair needs two colour views, or its CPSNR "
+                             "measures nothing") from None
     mono_view, color_view = (pair.right, pair.left) if layout == "paper" else (pair.left, pair.right)
     seed = capture_seed(pair.name, setup, layout, camera)
     mono_y, color_rgb = simulate_capture(mono_view, color_view, setup, seed, EVAL_CAMERAS[camera])
@@ -145,11 +154,14 @@ def network_from_arguments(args: argparse.Namespace) -> Method:
     return runtime_method(args.runtime, args.models)
 
 
-def evaluate_method(method: Method, pair_dirs: list[Path], setup: int, layout: str, camera: str = "plain") -> dict:
+def evaluate_method(method: Method, pair_dirs: list[Path], setup: int, layout: str, camera: str = "plain",
+                    progress: Callable[[str], None] | None = None) -> dict:
     """Every pair; one that fails (unreadable, refused by the runtime) is reported under "failed" and
-    left out of the mean, so the others' results survive."""
+    left out of the mean, so the others' results survive. `progress` hears each pair's name before it runs."""
     pairs, failed = {}, {}
     for d in pair_dirs:
+        if progress is not None:
+            progress(Path(d).name)
         try:
             pairs[Path(d).name] = evaluate_pair(method, Path(d), setup, layout, camera)
         except ValueError as error:  # the runtime's InputError is a ValueError too
@@ -199,6 +211,7 @@ def main(argv: list[str] | None = None) -> int:
         pair_dirs = list_pairs(args.pairs_dir)
         if not pair_dirs:
             raise ValueError(f"{args.pairs_dir}: no pairs (folders with left.png and right.png)")
+        print(f"dualcam-eval: loading the {args.runtime} model ...", file=sys.stderr)
         network = network_from_arguments(args)
     except (OSError, ValueError, RuntimeError) as error:
         print(f"dualcam-eval: {error}", file=sys.stderr)
@@ -207,7 +220,8 @@ def main(argv: list[str] | None = None) -> int:
     report = {"setup": args.setup, "layout": args.layout, "camera": args.camera, "runtime": args.runtime,
               "methods": {}}
     for name, method in methods.items():
-        report["methods"][name] = evaluate_method(method, pair_dirs, args.setup, args.layout, args.camera)
+        report["methods"][name] = evaluate_method(method, pair_dirs, args.setup, args.layout, args.camera,
+                                                  lambda pair: print(f"dualcam-eval: {name} on {pair} ...", file=sys.stderr))
         if not args.json:
             print(f"{name}: mean CPSNR {report['methods'][name]['mean']['cpsnr']:.2f} dB", file=sys.stderr)
     print(json.dumps(report) if args.json else format_table(report))

@@ -119,3 +119,17 @@ def test_regions_split_the_view_where_the_error_is():
     pred[:, 90:, 1] = 0.1  # wrong only in the unseen strip
     result = cpsnr_by_region(pred, truth, masks)
     assert result["unseen"]["error_share"] == 1.0 and result["flat"]["cpsnr"] == float("inf")
+
+
+def test_a_pair_with_a_grey_view_is_refused_not_scored(motorcycle_crop, tmp_path, capsys):
+    """CPSNR against a grey truth (or from a grey colour view) would be a number about nothing."""
+    pair = tmp_path / "pairs" / "grey_right"
+    pair.mkdir(parents=True)
+    (pair / "left.png").write_bytes((motorcycle_crop / "motorcycle_crop" / "left.png").read_bytes())
+    right = cv2.imread(str(motorcycle_crop / "motorcycle_crop" / "right.png"))
+    cv2.imwrite(str(pair / "right.png"), cv2.cvtColor(cv2.cvtColor(right, cv2.COLOR_BGR2GRAY), cv2.COLOR_GRAY2BGR))
+    assert main([str(tmp_path / "pairs"), "--json", "--no-baselines"]) == 2
+    captured = capsys.readouterr()
+    why = json.loads(captured.out)["methods"]["dualcam"]["failed"]["grey_right"]
+    assert why.endswith("right.png: has no colour; a pair needs two colour views, or its CPSNR measures nothing")
+    assert "dualcam-eval: dualcam on grey_right ..." in captured.err
