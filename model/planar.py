@@ -12,7 +12,13 @@ keeping the volume (1, C, D, h, w) as (D, C, h, w), candidates folded into the b
   with reshapes and concats (torch's pixel_shuffle exports as DepthToSpace in CRD mode, which NNAPI lacks);
 - every BatchNorm is folded into the conv before it;
 - softmax runs over the channel axis of (1, d, H, W), and the weighted sum over candidates is a 1x1 conv
-  with ones (no ReduceSum).
+  with ones (no ReduceSum);
+- the concatenated volume [mono; reference shifted by k] is never built: the layers that read it are linear in
+  its two halves, so the mono half goes through them once, unshifted, and only the reference half is formed per
+  candidate. The attention's first 1x1 conv is applied to the reference features once and the result shifted;
+  the hourglass's first 3x3x3 conv sees the mono features, the same on every candidate plane, through one 2-D
+  conv with its three depth taps summed (less the tap that falls off each end), and the attended reference
+  planes through a 3x3x3 conv of half the width.
 
 Weights are regrouped once, in __init__. Batch 1 only (a tile).
 """
@@ -124,21 +130,75 @@ class DepthConvTranspose(nn.Module):
         return interleave(phases)
 
 
-class PlanarHourglass(nn.Module):
-    """Hourglass3d on (d/2, 2n, h, w) volumes -> (d, 1, 2h, 2w) logits, BatchNorms folded."""
+def conv2d_of(weight: Tensor, bias: Tensor | None = None) -> nn.Conv2d:
+    """A fixed Conv2d (padding keeps the size) holding `weight` (out, in, k, k)."""
+    conv = nn.Conv2d(weight.shape[1], weight.shape[0], weight.shape[-1], padding=weight.shape[-1] // 2,
+                     bias=bias is not None, dtype=weight.dtype)
+    conv.weight.data.copy_(weight)
+    if bias is not None:
+        conv.bias.data.copy_(bias)
+    return conv.requires_grad_(False)
 
-    def __init__(self, hourglass: Hourglass3d):
+
+class SplitDepthConv(nn.Module):
+    """The hourglass's first conv (3x3x3 + ReLU) on [mono; reference planes] without the concatenated volume.
+
+    The mono half is one plane repeated over depth, so its three depth taps sum into one 2-D conv, computed once;
+    at the first and last plane the depth padding drops one tap, subtracted there through (D, 1, 1, 1) masks.
+    """
+
+    def __init__(self, conv: nn.Conv3d, relu: bool, mono_channels: int, depth: int):
+        super().__init__()
+        weight = conv.weight.detach()  # (out, in, depth, kh, kw)
+        mono, reference = weight[:, :mono_channels], weight[:, mono_channels:]
+        self.mono = conv2d_of(mono.sum(dim=2))
+        self.mono_before, self.mono_after = conv2d_of(-mono[:, :, 0]), conv2d_of(-mono[:, :, 2])
+        half = nn.Conv3d(reference.shape[1], reference.shape[0], 3, 1, 1, bias=conv.bias is not None,
+                         dtype=weight.dtype)
+        half.weight.data.copy_(reference)
+        if conv.bias is not None:
+            half.bias.data.copy_(conv.bias.detach())
+        self.reference = DepthConv(half, relu=False)
+        planes = torch.arange(depth, dtype=weight.dtype).view(-1, 1, 1, 1)
+        self.register_buffer("first", (planes == 0).to(weight.dtype))  # the plane without a tap before it
+        self.register_buffer("last", (planes == depth - 1).to(weight.dtype))  # ... and without one after it
+        self.relu = relu
+
+    def forward(self, mono: Tensor, reference: Tensor) -> Tensor:
+        y = self.reference(reference) + self.mono(mono)
+        y = y + self.first * self.mono_before(mono) + self.last * self.mono_after(mono)
+        return F.relu(y) if self.relu else y
+
+
+class SplitTop(nn.Module):
+    """The hourglass's top block on the volume's two halves: (mono (1, n, h, w), reference (D, n, h, w))."""
+
+    def __init__(self, first: SplitDepthConv, rest: nn.Module):
+        super().__init__()
+        self.first, self.rest = first, rest
+
+    def forward(self, halves: tuple[Tensor, Tensor]) -> Tensor:
+        return self.rest(self.first(*halves))
+
+
+class PlanarHourglass(nn.Module):
+    """Hourglass3d on the volume's halves (mono (1, n, h, w), reference planes (d/2, n, h, w)) -> (d, 1, 2h, 2w)
+    logits, BatchNorms folded."""
+
+    def __init__(self, hourglass: Hourglass3d, mono_channels: int, depth: int):
         super().__init__()
         hourglass = fold_batchnorms(hourglass)
-        self.top = nn.Sequential(*(DepthConv(*conv_and_relu(block)) for block in hourglass.top))
+        first, *rest = (conv_and_relu(block) for block in hourglass.top)
+        self.top = SplitTop(SplitDepthConv(*first, mono_channels, depth),
+                            nn.Sequential(*(DepthConv(*block) for block in rest)))
         self.down = nn.ModuleList(
             nn.Sequential(*(DepthConv(*conv_and_relu(block)) for block in level)) for level in hourglass.down
         )
         self.up = nn.ModuleList(DepthConvTranspose(*conv_and_relu(block)) for block in hourglass.up)
         self.to_weights = DepthConvTranspose(*conv_and_relu(hourglass.to_weights))
 
-    def forward(self, volume: Tensor) -> Tensor:
-        return self.to_weights(encode_decode(self.top, self.down, self.up, volume))
+    def forward(self, mono: Tensor, reference: Tensor) -> Tensor:
+        return self.to_weights(encode_decode(self.top, self.down, self.up, (mono, reference)))
 
 
 def pointwise_conv2d(conv: nn.Conv3d) -> nn.Conv2d:
@@ -156,24 +216,29 @@ class PlanarMatching(nn.Module):
     def __init__(self, net: nn.Module):
         super().__init__()
         self.config: DualCamConfig = net.config
-        self.attention = (
-            nn.Sequential(*(pointwise_conv2d(m) if isinstance(m, nn.Conv3d) else m for m in net.attention.score))
-            if net.attention is not None else None
-        )
-        self.regulation = PlanarHourglass(net.regulation)
+        features, depth = self.config.features, self.config.max_disparity // 2
+        if net.attention is not None:  # sigmoid(conv([mono; reference])) -> sigmoid(conv) -> A
+            hidden, _, score, _ = net.attention.score
+            weight = hidden.weight.detach()[..., 0, 0, 0]
+            self.attend_mono = conv2d_of(weight[:, :features, None, None], hidden.bias.detach())
+            self.attend_reference = conv2d_of(weight[:, features:, None, None])
+            self.attention_score = pointwise_conv2d(score)
+        self.regulation = PlanarHourglass(net.regulation, features, depth)
         dtype = next(net.parameters()).dtype
         candidates = torch.arange(self.config.max_disparity, dtype=dtype).view(1, -1, 1, 1)
         self.register_buffer("candidates", candidates)  # 1x1 conv: sum_k k * W_k
         self.register_buffer("ones", torch.ones_like(candidates))  # 1x1 conv: sum_k W_k
 
-    def volume(self, mono: Tensor, reference: Tensor) -> Tensor:
-        """(d/2, 2n, H/2, W/2): candidate k in the batch, the reference half re-weighted by the attention."""
+    def reference_planes(self, mono: Tensor, reference: Tensor) -> Tensor:
+        """(d/2, n, H/2, W/2): the reference half of the volume, candidate k in the batch, re-weighted by the
+        attention, whose first conv reads the mono and reference features once each."""
         depth, width = self.config.max_disparity // 2, mono.shape[-1]
         shifted = torch.cat([reference[..., k : k + width] for k in range(depth)])
-        repeated = torch.cat([mono] * depth)
-        if self.attention is not None:
-            shifted = shifted * self.attention(torch.cat([repeated, shifted], dim=1))
-        return torch.cat([repeated, shifted], dim=1)
+        if self.config.attention:
+            attended = self.attend_reference(reference)
+            hidden = torch.sigmoid(self.attend_mono(mono) + torch.cat([attended[..., k : k + width] for k in range(depth)]))
+            shifted = shifted * torch.sigmoid(self.attention_score(hidden))
+        return shifted
 
     def weights(self, logits: Tensor) -> Tensor:
         """(1, d, H, W) logits -> W, as `normalise` or `soft_argmax_weights` compute it."""
@@ -185,7 +250,7 @@ class PlanarMatching(nn.Module):
 
     def logits(self, mono: Tensor, reference: Tensor) -> Tensor:
         """Half-resolution features -> (1, d, H, W) regulation output."""
-        logits = self.regulation(self.volume(mono, reference))  # (d, 1, H, W)
+        logits = self.regulation(mono, self.reference_planes(mono, reference))  # (d, 1, H, W)
         return logits.reshape(1, -1, *logits.shape[-2:])
 
     def forward(self, mono: Tensor, reference: Tensor, ref_cbcr: Tensor) -> Tensor:

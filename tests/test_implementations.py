@@ -113,6 +113,9 @@ def test_fast_int8_quantizes_every_conv_of_the_weight_volume(shipped, fast_onnx,
     int8 = quantize_int8(path, tmp_path / "int8.onnx", list(synthetic_tiles(tile, 2, seed=1)))
     ops = fused_op_counts(int8)
     convs = lambda module: sum(isinstance(m, nn.modules.conv._ConvNd) for m in module.modules())  # noqa: E731
-    assert ops["QLinearConv"] == 2 * convs(shipped.features) + convs(shipped.attention) + convs(shipped.regulation)
+    # Without the concatenated volume, the attention's first conv is two (mono, reference) and the hourglass's
+    # first is four (the mono features' summed taps, the two end corrections, the reference half).
+    split = 1 + 3
+    assert ops["QLinearConv"] == 2 * convs(shipped.features) + convs(shipped.attention) + convs(shipped.regulation) + split
     # float: ResNet2/3/4 and the 1x1 conv with ones that sums the softmax's weights
     assert "ConvTranspose" not in ops and ops["Conv"] == 3 * convs(shipped.chroma_features) + 1 and "Exp" in ops

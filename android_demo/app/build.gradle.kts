@@ -1,4 +1,6 @@
 // The app: thin glue around `core`, with onnxruntime-android (NNAPI, XNNPACK, CPU) as the inference backend.
+import org.jetbrains.kotlin.gradle.dsl.JvmTarget
+
 plugins {
     id("com.android.application")
     id("org.jetbrains.kotlin.android")
@@ -36,8 +38,12 @@ android {
     }
 }
 
+// Java 17 bytecode from whichever JDK runs Gradle (Android Studio's bundled JDK 21, or any 17+): no toolchain to
+// look for, so a clean sync needs neither an installed JDK 17 nor a toolchain download.
 kotlin {
-    jvmToolchain(17)
+    compilerOptions {
+        jvmTarget.set(JvmTarget.JVM_17)
+    }
 }
 
 dependencies {

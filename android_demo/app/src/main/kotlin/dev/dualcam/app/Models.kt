@@ -1,11 +1,13 @@
 package dev.dualcam.app
 
 import android.content.Context
+import dev.dualcam.core.Failure
 import dev.dualcam.core.InferenceBackend
 import dev.dualcam.core.ModelManifest
 import dev.dualcam.core.Provider
 import dev.dualcam.core.TileSession
 import java.io.File
+import java.lang.reflect.InvocationTargetException
 
 /**
  * The exported models and their manifest: from the app's external files (where tools/device_bench.py pushes
@@ -16,7 +18,9 @@ class Models(private val context: Context) {
     private val pushed: File? = context.getExternalFilesDir("models")?.takeIf { File(it, ModelManifest.MANIFEST).isFile }
 
     val manifest: ModelManifest = ModelManifest.parse(String(read(ModelManifest.MANIFEST), Charsets.UTF_8))
-    val source: String get() = pushed?.path ?: "APK assets"
+
+    /** For the report: "bundled" (the APK's assets) or "pushed" (device_bench.py's folder on the phone). */
+    val origin: String get() = if (pushed != null) "pushed" else "bundled"
 
     fun bytes(role: String): ByteArray = manifest.checkBytes(role, read(manifest.model(role).file))
 
@@ -28,15 +32,19 @@ class Models(private val context: Context) {
 
     /** A backend for the provider's model, with or without onnxruntime's memory arena; closed by the caller. */
     fun open(provider: Provider, memoryArena: Boolean): InferenceBackend {
-        val model = bytes(provider.role)
         val backend = try {
             Class.forName(ORT_BACKEND)
         } catch (missing: ClassNotFoundException) {
             throw IllegalStateException("this APK was built without onnxruntime-android (make apk); build the app with Gradle to run the models")
         }
-        return backend.getConstructor(ByteArray::class.java, Provider::class.java, Int::class.javaPrimitiveType,
+        val model = bytes(provider.role)
+        val constructor = backend.getConstructor(ByteArray::class.java, Provider::class.java, Int::class.javaPrimitiveType,
             Int::class.javaPrimitiveType, Int::class.javaPrimitiveType, Boolean::class.javaPrimitiveType)
-            .newInstance(model, provider, manifest.tileHeight, manifest.tileWidth, manifest.maxDisparity, memoryArena) as InferenceBackend
+        try {
+            return constructor.newInstance(model, provider, manifest.tileHeight, manifest.tileWidth, manifest.maxDisparity, memoryArena) as InferenceBackend
+        } catch (wrapped: InvocationTargetException) {
+            throw Failure.unwrap(wrapped)  // the backend's own error (a ProviderError, out of memory), not reflection's wrapper
+        }
     }
 
     private fun read(name: String): ByteArray =

@@ -11,13 +11,48 @@ import java.io.File
 object Benchmark {
     const val TAG = "DUALCAM_BENCH"
     const val ERROR_TAG = "DUALCAM_BENCH_ERROR"
+    const val PART_TAG = "DUALCAM_BENCH_PART"
+
+    /**
+     * Characters per logcat entry. Android cuts a log message at about 4,000 bytes (LOGGER_ENTRY_MAX_PAYLOAD, tag
+     * included); 1,000 UTF-16 characters are at most 3,000 bytes of UTF-8.
+     */
+    const val LOG_CHUNK = 1000
 
     /** The line for a provider that could not run: the table shows why instead of a number. */
     fun errorLine(provider: String, error: Throwable): String =
-        "$ERROR_TAG {\"provider\": ${quote(provider)}, \"error\": ${quote("${error.javaClass.simpleName}: ${error.message}")}}"
+        "$ERROR_TAG {\"provider\": ${quote(provider)}, \"error\": ${quote(Failure.describe(error))}}"
 
-    private fun quote(text: String): String =
-        "\"" + text.replace("\\", "\\\\").replace("\"", "\\\"").replace("\n", "\\n") + "\""
+    /**
+     * A line as logcat entries that each fit its limit: the line itself when short, else `DUALCAM_BENCH_PART i/n text`
+     * pieces, which device_bench.py joins back (an onnxruntime error can run to several kilobytes).
+     */
+    fun logEntries(line: String, limit: Int = LOG_CHUNK): List<String> {
+        if (line.length <= limit) return listOf(line)
+        val pieces = mutableListOf<String>()
+        var start = 0
+        while (start < line.length) {
+            var end = minOf(start + limit, line.length)
+            if (end < line.length && Character.isHighSurrogate(line[end - 1])) end -= 1  // keep a surrogate pair whole
+            pieces.add(line.substring(start, end))
+            start = end
+        }
+        return pieces.mapIndexed { i, piece -> "$PART_TAG ${i + 1}/${pieces.size} $piece" }
+    }
+
+    /** A JSON string: control characters escaped too, since Python's json refuses them raw. */
+    private fun quote(text: String): String {
+        val out = StringBuilder("\"")
+        for (c in text) {
+            when {
+                c == '"' || c == '\\' -> out.append('\\').append(c)
+                c == '\n' -> out.append("\\n")
+                c < ' ' -> out.append(String.format(java.util.Locale.ROOT, "\\u%04x", c.toInt()))
+                else -> out.append(c)
+            }
+        }
+        return out.append('"').toString()
+    }
 
     class Result(val provider: String, val model: String, val tile: String, val loadSeconds: Double,
                  val seconds: List<Double>, val peakRssMb: Double?) {

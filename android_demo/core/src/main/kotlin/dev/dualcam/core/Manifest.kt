@@ -80,11 +80,22 @@ class ModelManifest(
 /**
  * onnxruntime execution providers an Android build has. NNAPI takes the 2-D `mobile` graph (it runs no QDQ int8
  * graph and no 3-D convolution); the CPU providers run the int8 model, as dualcam.runtime.providers chooses.
+ * XNNPACK is the app's default: onnxruntime-android's fast CPU path, which needs no vendor driver.
  */
-enum class Provider(val label: String, val role: String) {
-    NNAPI("nnapi", "mobile_ort"),
-    XNNPACK("xnnpack", "int8_ort"),
-    CPU("cpu", "int8_ort");
+enum class Provider(val label: String, val title: String, val role: String) {
+    NNAPI("nnapi", "NNAPI", "mobile_ort"),
+    XNNPACK("xnnpack", "XNNPACK", "int8_ort"),
+    CPU("cpu", "CPU", "int8_ort");
+
+    /**
+     * The provider to suggest when this one fails: NNAPI depends on the phone's drivers, XNNPACK on the CPU's
+     * instruction set, and onnxruntime's own CPU kernels run everywhere.
+     */
+    val next: Provider? get() = when (this) {
+        NNAPI -> XNNPACK
+        XNNPACK -> CPU
+        CPU -> null
+    }
 
     companion object {
         fun named(label: String): Provider =
