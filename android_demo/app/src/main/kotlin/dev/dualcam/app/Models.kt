@@ -41,7 +41,8 @@ class Models(private val context: Context) {
         val constructor = backend.getConstructor(ByteArray::class.java, Provider::class.java, Int::class.javaPrimitiveType,
             Int::class.javaPrimitiveType, Int::class.javaPrimitiveType, Boolean::class.javaPrimitiveType)
         try {
-            return constructor.newInstance(model, provider, manifest.tileHeight, manifest.tileWidth, manifest.maxDisparity, memoryArena) as InferenceBackend
+            return constructor.newInstance(model, provider, manifest.tileHeight, manifest.tileWidth, manifest.maxDisparity,
+                memoryArena) as InferenceBackend
         } catch (wrapped: InvocationTargetException) {
             throw Failure.unwrap(wrapped)  // the backend's own error (a ProviderError, out of memory), not reflection's wrapper
         }

@@ -145,7 +145,9 @@ class Workbench(private val context: Context) {
                 val models = Models(context)
                 val mono = Color.monoFromRgb(decode(null, SAMPLE_MONO, "the sample mono image"))
                 val ref = Color.rgbToYcbcr(decode(null, SAMPLE_COLOR, "the sample colour image"))
-                Benchmark.run(provider.label, provider.role, models.manifest, mono, ref, repeats) { models.open(provider, memoryArena = true) }.line()
+                Benchmark.run(provider.label, provider.role, models.manifest, mono, ref, repeats) {
+                    models.open(provider, memoryArena = true)
+                }.line()
             } catch (error: Throwable) {
                 Benchmark.errorLine(label, error)
             }
