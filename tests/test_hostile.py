@@ -133,3 +133,16 @@ def test_the_default_output_goes_to_the_current_folder_not_beside_the_input(fold
     before = snapshot(folder)
     assert main([str(folder / "a_mono.png"), str(folder / "a_color.png"), "-q"]) == 0
     assert (here / "a_mono.color.png").is_file() and snapshot(folder) == before
+
+
+def test_the_readmes_python_example_runs_as_written(folder, monkeypatch):
+    """Newcomers copy it first: it must run on files named as it names them, and keep the EXIF."""
+    import re
+
+    readme = (SAMPLES.parent.parent / "README.md").read_text()
+    example = re.search(r"```python\n(.*?)```", readme, re.S).group(1)
+    for stem in ("mono", "color", "b_mono", "b_color"):
+        shutil.copy(folder / f"a_{stem.removeprefix('b_')}.png", folder / f"{stem}.png")
+    monkeypatch.chdir(folder)
+    exec(compile(example, "README.md", "exec"), {})
+    assert (folder / "a.color.png").is_file() and (folder / "b.color.png").is_file()
