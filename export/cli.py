@@ -13,23 +13,27 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from importlib.metadata import version
 from pathlib import Path
 
 import onnx
 import onnxruntime as ort
 import torch
+from tqdm import tqdm
 
 from dualcam.model.checkpoint import SHIPPED_WEIGHTS, load_checkpoint, load_model
 from dualcam.model.config import preset
 from dualcam.model.network import DualCamNet
 from dualcam.runtime.manifest import MANIFEST, ModelChoice, sha256
 from dualcam.runtime.pair import load_pair
+from dualcam.runtime.report import peak_memory_mb
 from dualcam.runtime.tiling import DEFAULT_TILE
 
 from .onnx_export import OPSET, agreement, export_onnx
@@ -45,7 +49,7 @@ def sample_tiles(tile: TileShape) -> list[Feeds]:
     return list(real_tiles(tile, load_pair(SAMPLES / "motorcycle_mono.png", SAMPLES / "motorcycle_color.png")))
 
 
-def tiled_quality(models: dict[str, ModelChoice], pairs_dir: Path) -> dict:
+def tiled_quality(models: dict[str, ModelChoice], pairs_dir: Path, progress: Callable[[], object]) -> dict:
     """Mean CPSNR of each model through dualcam-run's pipeline on real pairs, Setup1 and Setup2."""
     from dualcam.model.evaluate import evaluate_method, list_pairs, pipeline_method
     from dualcam.runtime.session import OrtModel
@@ -61,6 +65,7 @@ def tiled_quality(models: dict[str, ModelChoice], pairs_dir: Path) -> dict:
             if measured["failed"]:  # the manifest's numbers are over every pair or none
                 raise ValueError("; ".join(f"{name}: {why}" for name, why in measured["failed"].items()))
             row[role] = round(measured["mean"]["cpsnr"], 3)
+            progress()
         row["int8_loss_db"] = round(row["fp32"] - row["int8"], 3) if "int8" in row else None
         result[f"setup{setup}"] = row
     return result
@@ -96,7 +101,7 @@ def load_network(args: argparse.Namespace) -> tuple[DualCamNet, dict]:
 GRAPHS = {"reference": "3-D", "fast": "2-D, CPU layout", "planar": "2-D (NNAPI, CoreML EP)"}
 
 
-def export_all(args: argparse.Namespace, out: Path, log) -> dict:
+def export_all(args: argparse.Namespace, out: Path, log: Callable[[str, int], "Stage"]) -> dict:
     net, source = load_network(args)
     tile = TileShape.parse(args.tile, net.config.max_disparity, net.config.stride)
     spec = tile.spec()
@@ -135,16 +140,18 @@ def export_all(args: argparse.Namespace, out: Path, log) -> dict:
     def add(role: str, path: Path, **info) -> None:
         files[role] = {"file": path.name, "sha256": sha256(path), "bytes": path.stat().st_size, **info}
 
-    step = log("ONNX fp32 (export, onnxsim)")
+    stage = log("ONNX fp32: export, onnxsim, parity", 1 + len(parity_tiles))
     fp32 = export_onnx(wrapper, tile, out / "dualcam_fp32.onnx")
+    stage.step()
     add("fp32", fp32, format="onnx", precision="fp32", graph=GRAPHS[args.implementation], implementation=args.implementation)
-    manifest["measured"]["fp32_vs_torch"] = agreement(reference, fp32, parity_tiles)
-    step()
+    manifest["measured"]["fp32_vs_torch"] = agreement(reference, fp32, parity_tiles, stage.step)
+    stage.done()
 
     if args.int8:
-        step = log("int8 QDQ (calibrate, quantize)")
         calibration = sample_tiles(tile) + list(synthetic_tiles(tile, args.calibration_scenes, seed=1000))
-        int8 = quantize_int8(fp32, out / "dualcam_int8.onnx", calibration, keep=args.keep_float)
+        stage = log("int8 QDQ: calibrate, quantize, parity", len(calibration) + 1 + len(parity_tiles))
+        int8 = quantize_int8(fp32, out / "dualcam_int8.onnx", calibration, keep=args.keep_float, progress=stage.step)
+        stage.step()
         add("int8", int8, format="onnx", precision="int8 QDQ (U8 activations, S8 per-channel weights)",
             graph=GRAPHS[args.implementation], implementation=args.implementation)
         manifest["int8"] = {"keep_float": args.keep_float, "calibration": {
@@ -152,36 +159,40 @@ def export_all(args: argparse.Namespace, out: Path, log) -> dict:
             "real_source": "the bundled sample pair (runtime/samples)", "synthetic_tiles": args.calibration_scenes},
             "fused_op_counts_x86": fused_op_counts(int8)}
         fp32_session = ort.InferenceSession(str(fp32), providers=["CPUExecutionProvider"])
-        manifest["measured"]["int8_vs_fp32"] = agreement(fp32_session, int8, parity_tiles)
-        step()
+        manifest["measured"]["int8_vs_fp32"] = agreement(fp32_session, int8, parity_tiles, stage.step)
+        stage.done()
 
     if args.mobile:
         from .mobile import conv_weight_ranks, mobile_usability
 
-        step = log("mobile graph (2-D only, usability report)")
+        stage = log("mobile graph (2-D only): export, usability report, parity", 2 + len(parity_tiles))
         mobile = export_onnx(TileColorizer(net, tile, "planar"), tile, out / "dualcam_mobile.onnx")
+        stage.step()
         add("mobile", mobile, format="onnx", precision="fp32", graph=GRAPHS["planar"], implementation="planar")
         usability = mobile_usability(mobile, out / "mobile_usability.txt")
+        stage.step()
         add("usability_report", out / "mobile_usability.txt", format="text")
         manifest["mobile"] = {"usability": usability,
                               "max_conv_weight_rank": max(conv_weight_ranks(onnx.load(mobile)).values())}
-        manifest["measured"]["mobile_vs_torch"] = agreement(reference, mobile, parity_tiles)
-        step()
+        manifest["measured"]["mobile_vs_torch"] = agreement(reference, mobile, parity_tiles, stage.step)
+        stage.done()
 
     if args.ort:
-        step = log("ORT format")
-        for role in [r for r in ("int8", "mobile") if r in files] or ["fp32"]:
+        roles = [r for r in ("int8", "mobile") if r in files] or ["fp32"]
+        stage = log("ORT format: convert, parity", len(roles) * (1 + len(parity_tiles)))
+        for role in roles:
             onnx_path = out / files[role]["file"]
             converted = convert_to_ort(onnx_path, out)
+            stage.step()
             add(f"{role}_ort", converted, format="ort", of=role)
             session = ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
-            manifest["measured"][f"{role}_ort_vs_onnx"] = agreement(session, converted, parity_tiles)
-        step()
+            manifest["measured"][f"{role}_ort_vs_onnx"] = agreement(session, converted, parity_tiles, stage.step)
+        stage.done()
 
     if args.coreml:
         from .coreml import export_coreml, op_inventory
 
-        step = log("CoreML ML Program (fp16, int8 weights)")
+        stage = log("CoreML ML Program: fp16, int8 weights", 2)
         manifest["tools"]["coremltools"] = version("coremltools")
         for role, int8_weights in (("coreml_fp16", False), ("coreml_int8_weights", True)):
             package = export_coreml(reference, tile, out / f"dualcam_{role.removeprefix('coreml_')}.mlpackage",
@@ -191,15 +202,41 @@ def export_all(args: argparse.Namespace, out: Path, log) -> dict:
             archive = Path(shutil.make_archive(str(package), "zip", package.parent, package.name))
             shutil.rmtree(package)
             add(role, archive, format="mlpackage (zip)", graph="3-D", ops=ops)
-        step()
+            stage.step()
+        stage.done()
 
     if args.pairs:
-        step = log(f"tiled quality on {args.pairs}")
         models = {role: ModelChoice(out / files[role]["file"], role, files[role]["sha256"], spec)
                   for role in ("fp32", "int8") if role in files}
-        manifest["measured"]["tiled_cpsnr"] = tiled_quality(models, args.pairs)
-        step()
+        stage = log(f"quality through dualcam-run's pipeline on {args.pairs}", 2 * len(models))
+        manifest["measured"]["tiled_cpsnr"] = tiled_quality(models, args.pairs, stage.step)
+        stage.done()
     return manifest
+
+
+class Stage:
+    """One export stage on stderr: a progress bar over its steps, closed with its time and the process's peak
+    memory so far (which stage raised it shows in the log)."""
+
+    def __init__(self, what: str, steps: int):
+        self.start = time.perf_counter()
+        self.bar = tqdm(total=steps, desc=f"dualcam-export: {what}", unit="step", file=sys.stderr, dynamic_ncols=True,
+                        bar_format="{desc}: {bar:20} {n_fmt}/{total_fmt} [{elapsed}]{postfix}")
+
+    def step(self) -> None:
+        self.bar.update()
+
+    def done(self) -> None:
+        self.bar.set_postfix_str(f"{time.perf_counter() - self.start:.1f} s, peak memory so far {peak_memory_mb():.0f} MB")
+        self.bar.close()
+
+
+def quiet_libraries() -> None:
+    """The libraries' notices that say nothing about this export (warnings and errors still show): onnxruntime's
+    info and warnings about its own graph optimisations, and the torch exporter's list of the torchvision ops it
+    skips because torchvision is not installed."""
+    ort.set_default_logger_severity(3)
+    logging.getLogger("torch.onnx._internal.exporter._registration").setLevel(logging.ERROR)
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -234,13 +271,9 @@ def main(argv: list[str] | None = None) -> int:
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
 
-    def log(what: str):
-        start = time.perf_counter()
-        print(f"dualcam-export: {what} ...", file=sys.stderr, flush=True)
-        return lambda: print(f"dualcam-export: {what}: {time.perf_counter() - start:.1f} s", file=sys.stderr, flush=True)
-
+    quiet_libraries()
     try:
-        manifest = export_all(args, staging, log)
+        manifest = export_all(args, staging, Stage)
         (staging / MANIFEST).write_text(json.dumps(manifest, indent=1) + "\n")
     except (OSError, ValueError) as error:
         shutil.rmtree(staging, ignore_errors=True)

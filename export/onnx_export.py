@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -43,12 +44,13 @@ def export_onnx(module: nn.Module, tile: TileShape, path: str | Path, simplify: 
     return path
 
 
-def agreement(reference: ort.InferenceSession | nn.Module, path: str | Path,
-              tiles: list[dict[str, np.ndarray]]) -> dict[str, float]:
+def agreement(reference: ort.InferenceSession | nn.Module, path: str | Path, tiles: list[dict[str, np.ndarray]],
+              progress: Callable[[], object] | None = None) -> dict[str, float]:
     """How closely the model at `path` reproduces a reference over the tiles (feeds by input name):
     the largest absolute difference and the PSNR of the outputs (values on [0, 1]), fp32 on the CPU.
 
-    The reference is the torch module the model was exported from, or another onnxruntime session.
+    The reference is the torch module the model was exported from, or another onnxruntime session;
+    `progress` is called after each tile.
     """
     sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     worst, squared, count = 0.0, 0.0, 0
@@ -60,6 +62,8 @@ def agreement(reference: ort.InferenceSession | nn.Module, path: str | Path,
             expected = reference.run(None, feeds)[0]
         error = sess.run(None, feeds)[0].astype(np.float64) - expected
         worst, squared, count = max(worst, float(np.abs(error).max())), squared + float((error**2).sum()), count + error.size
+        if progress is not None:
+            progress()
     mse = squared / count
     return {"max_abs": worst, "psnr_db": round(10 * np.log10(1 / mse), 2) if mse > 0 else float("inf")}
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import collections
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -51,11 +51,16 @@ def synthetic_tiles(tile: TileShape, count: int, seed: int) -> Iterator[Feeds]:
 
 
 class TileReader(CalibrationDataReader):
-    def __init__(self, tiles: Iterable[Feeds]):
-        self.tiles = iter(list(tiles))
+    """The calibration tiles one by one; `progress` is called as each is handed over."""
+
+    def __init__(self, tiles: Iterable[Feeds], progress: Callable[[], object] | None = None):
+        self.tiles, self.progress = iter(list(tiles)), progress
 
     def get_next(self) -> Feeds | None:
-        return next(self.tiles, None)
+        tile = next(self.tiles, None)
+        if tile is not None and self.progress is not None:
+            self.progress()
+        return tile
 
 
 def float_nodes(model: onnx.ModelProto, keep: str) -> list[str]:
@@ -86,15 +91,17 @@ def float_nodes(model: onnx.ModelProto, keep: str) -> list[str]:
     return [n.name for n in model.graph.node if n.name not in weight_volume]
 
 
-def quantize_int8(fp32_path: str | Path, out_path: str | Path, tiles: Iterable[Feeds], keep: str = "refine") -> Path:
-    """Write the U8/S8 per-channel QDQ model of `fp32_path`, calibrated (min-max) on `tiles`."""
+def quantize_int8(fp32_path: str | Path, out_path: str | Path, tiles: Iterable[Feeds], keep: str = "refine",
+                  progress: Callable[[], object] | None = None) -> Path:
+    """Write the U8/S8 per-channel QDQ model of `fp32_path`, calibrated (min-max) on `tiles` (`progress` is
+    called as each is used)."""
     out_path = Path(out_path)
     with tempfile.TemporaryDirectory() as tmp:
         prepared = Path(tmp) / "prepared.onnx"
         quant_pre_process(str(fp32_path), str(prepared), skip_symbolic_shape=True)
         model = onnx.load(prepared)
         tmp_out = out_path.with_suffix(".tmp")
-        quantize_static(str(prepared), str(tmp_out), TileReader(tiles), quant_format=QuantFormat.QDQ,
+        quantize_static(str(prepared), str(tmp_out), TileReader(tiles, progress), quant_format=QuantFormat.QDQ,
                         per_channel=True, activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
                         nodes_to_exclude=float_nodes(model, keep), calibrate_method=CalibrationMethod.MinMax)
         tmp_out.replace(out_path)
