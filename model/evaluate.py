@@ -211,7 +211,6 @@ def main(argv: list[str] | None = None) -> int:
         pair_dirs = list_pairs(args.pairs_dir)
         if not pair_dirs:
             raise ValueError(f"{args.pairs_dir}: no pairs (folders with left.png and right.png)")
-        print(f"dualcam-eval: loading the {args.runtime} model ...", file=sys.stderr)
         network = network_from_arguments(args)
     except (OSError, ValueError, RuntimeError) as error:
         print(f"dualcam-eval: {error}", file=sys.stderr)

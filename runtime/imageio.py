@@ -338,23 +338,11 @@ def write_image(path: PathLike, rgb: np.ndarray, bit_depth: int, inputs: Iterabl
     InputError naming `path` if the extension is unknown, its folder is missing, it is one of `inputs`
     or it cannot be written; nothing is left at or beside `path` then.
     """
-    if not (rgb.ndim == 2 or (rgb.ndim == 3 and rgb.shape[2] == 3)):
-        raise ValueError(f"expected an (H, W, 3) or (H, W) image, got {rgb.shape}")
     if not 1 <= quality <= 100:
         raise InputError("quality", f"must be 1 to 100, not {quality}")
-    if bit_depth not in (8, 16):
-        raise ValueError(f"bit depth must be 8 or 16, got {bit_depth}")
-    sample_type = np.uint8 if bit_depth == 8 else np.uint16
-    if rgb.dtype.kind == "u" and rgb.dtype != sample_type:
-        raise ValueError(f"{rgb.dtype} samples cannot be written at {bit_depth} bits")
-    if rgb.dtype.kind == "f" and not np.isfinite(rgb).all():
-        raise ValueError("image has NaN or infinite values")
+    samples = _samples(rgb, bit_depth)
     path = check_output(path, bit_depth, inputs)
     suffix, folder = path.suffix.lower(), path.parent
-    if rgb.dtype == sample_type:
-        samples = rgb
-    else:
-        samples = np.round(np.clip(rgb, 0.0, 1.0) * ((1 << bit_depth) - 1)).astype(sample_type)
     bgr = np.ascontiguousarray(samples[..., ::-1] if samples.ndim == 3 else samples)
     params = [QUALITY_PARAMS[suffix], quality] if suffix in QUALITY_PARAMS else []
     if exif and suffix in EXIF_TYPES:
@@ -379,6 +367,23 @@ def write_image(path: PathLike, rgb: np.ndarray, bit_depth: int, inputs: Iterabl
             raise
     except OSError as e:
         raise InputError(path, f"could not be written ({e.strerror or e})") from None
+
+
+def _samples(rgb: np.ndarray, bit_depth: int) -> np.ndarray:
+    """(H, W, 3) or (H, W), [0, 1] floats or samples of the bit depth -> uint8/uint16 samples; ValueError for
+    anything else (a caller's bug, not a user's input)."""
+    if not (rgb.ndim == 2 or (rgb.ndim == 3 and rgb.shape[2] == 3)):
+        raise ValueError(f"expected an (H, W, 3) or (H, W) image, got {rgb.shape}")
+    if bit_depth not in (8, 16):
+        raise ValueError(f"bit depth must be 8 or 16, got {bit_depth}")
+    sample_type = np.uint8 if bit_depth == 8 else np.uint16
+    if rgb.dtype.kind == "u" and rgb.dtype != sample_type:
+        raise ValueError(f"{rgb.dtype} samples cannot be written at {bit_depth} bits")
+    if rgb.dtype.kind == "f" and not np.isfinite(rgb).all():
+        raise ValueError("image has NaN or infinite values")
+    if rgb.dtype == sample_type:
+        return rgb
+    return np.round(np.clip(rgb, 0.0, 1.0) * ((1 << bit_depth) - 1)).astype(sample_type)
 
 
 def _read_bytes(path: Path) -> bytes:

@@ -120,13 +120,7 @@ def check_matches(matches: Matches, mono_shape: tuple[int, ...], color_shape: tu
     mono_centre, color_centre = centre(mono_shape), centre(color_shape)
     fit = _fit_rows(matches, mono_centre, color_centre)
     if fit is None or fit[1].sum() < MIN_MATCHES:
-        nan = math.nan
-        return RectificationReport(
-            n_matches=0 if fit is None else int(fit[1].sum()), too_few_matches=True, rectified=False,
-            vertical_error=nan, limit_px=threshold_px, side="unknown", dy_median=nan, dy_spread=nan,
-            dy_corners=(nan,) * 4, dy_corners_uncertainty=(nan,) * 4, rotation_deg=nan, scale=nan,
-            disparity_range=(nan, nan), anisotropy=nan, row_fit=(nan,) * 3,
-        )
+        return _unmeasured(0 if fit is None else int(fit[1].sum()), threshold_px)
     (a, b, c), inliers = fit
     mono, color_xy = matches.mono[inliers] - mono_centre, matches.color[inliers] - color_centre
     # The colour keypoints as the similarity puts them in the mono frame (see `correction`).
@@ -161,6 +155,16 @@ def check_matches(matches: Matches, mono_shape: tuple[int, ...], color_shape: tu
         disparity_range=(float(p1), float(p99)),
         anisotropy=_anisotropy(in_mono[:, 0], dx, mono_shape[1]),
         row_fit=(float(a), float(b), float(c)),
+    )
+
+
+def _unmeasured(n_matches: int, limit_px: float) -> RectificationReport:
+    """The report of a pair with too few matches: nothing measured, not verified."""
+    nan = math.nan
+    return RectificationReport(
+        n_matches=n_matches, too_few_matches=True, rectified=False, vertical_error=nan, limit_px=limit_px,
+        side="unknown", dy_median=nan, dy_spread=nan, dy_corners=(nan,) * 4, dy_corners_uncertainty=(nan,) * 4,
+        rotation_deg=nan, scale=nan, disparity_range=(nan, nan), anisotropy=nan, row_fit=(nan,) * 3,
     )
 
 
