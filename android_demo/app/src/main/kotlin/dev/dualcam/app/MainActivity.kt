@@ -12,12 +12,14 @@ import android.widget.ImageView
 import android.widget.RadioGroup
 import android.widget.TextView
 import dev.dualcam.core.CameraSide
+import dev.dualcam.core.GeometryOptions
 import dev.dualcam.core.Provider
 
 /**
  * Thin glue: pick the bundled sample pair or two images, choose the execution provider, and show the mono image
- * beside the coloured result with the model file and its source, the provider that ran, model time, end-to-end
- * time and peak memory. The work and everything that must survive a configuration change live in [Workbench].
+ * beside the coloured result with what the geometry measured (camera side, portrait, largest disparity, chroma
+ * scale), the model file and its source, the provider that ran, geometry, model and end-to-end time and peak memory.
+ * The work and everything that must survive a configuration change live in [Workbench].
  * Started with the `benchmark` extra (a provider name), it times one tile for tools/device_bench.py instead, logs
  * one line and finishes.
  */
@@ -40,7 +42,7 @@ class MainActivity : Activity() {
         keepClearOfSystemBars(view(R.id.root))
         view<Button>(R.id.sample).setOnClickListener {
             workbench.pickSample()
-            view<EditText>(R.id.max_disparity).setText("58.2")
+            view<EditText>(R.id.max_disparity).setText("")  // measured, as for any pair
         }
         view<Button>(R.id.pick_mono).setOnClickListener { pick(PICK_MONO) }
         view<Button>(R.id.pick_color).setOnClickListener { pick(PICK_COLOR) }
@@ -99,9 +101,10 @@ class MainActivity : Activity() {
             R.id.cpu -> Provider.CPU
             else -> Provider.XNNPACK
         }
-        val side = if (view<CheckBox>(R.id.color_on_right).isChecked) CameraSide.RIGHT else CameraSide.LEFT
+        // The geometry is measured; a ticked box or a typed disparity overrides the side or the largest disparity.
+        val side = if (view<CheckBox>(R.id.color_on_right).isChecked) CameraSide.RIGHT else null
         val disparity = view<EditText>(R.id.max_disparity).text.toString().toDoubleOrNull()
-        workbench.colorize(provider, side, disparity)
+        workbench.colorize(provider, GeometryOptions(side, disparity))
     }
 
     /** findViewById typed; written so it compiles against API 23's android.jar and today's generic one alike. */

@@ -9,13 +9,14 @@ import android.os.Handler
 import android.os.Looper
 import android.util.Log
 import dev.dualcam.core.Benchmark
-import dev.dualcam.core.CameraSide
+import dev.dualcam.core.ByteImage
 import dev.dualcam.core.Color
 import dev.dualcam.core.Colorizer
 import dev.dualcam.core.ExifOrientation
 import dev.dualcam.core.Failure
-import dev.dualcam.core.FloatImage
+import dev.dualcam.core.GeometryOptions
 import dev.dualcam.core.Provider
+import dev.dualcam.core.Raster
 import dev.dualcam.core.TileSession
 import java.util.Locale
 import java.util.concurrent.CancellationException
@@ -76,7 +77,7 @@ class Workbench(private val context: Context) {
     fun pickSample() {
         monoUri = null
         colorUri = null
-        say("the bundled sample pair (Middlebury Motorcycle); its largest disparity is about 58 px")
+        say("the bundled sample pair (Middlebury Motorcycle)")
     }
 
     fun pick(mono: Boolean, uri: Uri) {
@@ -84,8 +85,11 @@ class Workbench(private val context: Context) {
         say("picked ${if (mono) "the mono" else "the colour"} image")
     }
 
-    /** Starts colouring the pair unless a job runs already (the button is off then, but taps can race). */
-    fun colorize(provider: Provider, side: CameraSide, maxDisparity: Double?) {
+    /**
+     * Starts colouring the pair unless a job runs already (the button is off then, but taps can race). The pair's
+     * geometry is measured; `geometry` may give the camera side or the largest disparity instead.
+     */
+    fun colorize(provider: Provider, geometry: GeometryOptions) {
         if (running || closed) return
         running = true
         say("colouring on ${provider.title}…")
@@ -93,7 +97,7 @@ class Workbench(private val context: Context) {
         val color = colorUri
         worker.execute {
             val message = try {
-                colorizeOnWorker(provider, side, maxDisparity, mono, color)
+                colorizeOnWorker(provider, geometry, mono, color)
             } catch (error: Throwable) {
                 // Throwable: running out of memory is an Error, not an Exception, and must end in words, not a crash.
                 closeSession()  // a failed session may be unusable, and its memory is better given back
@@ -106,9 +110,9 @@ class Workbench(private val context: Context) {
         }
     }
 
-    private fun colorizeOnWorker(provider: Provider, side: CameraSide, maxDisparity: Double?, mono: Uri?, color: Uri?): String {
-        val monoImage = Color.monoFromRgb(decode(mono, SAMPLE_MONO, "the mono image"))
-        val colorImage = decode(color, SAMPLE_COLOR, "the colour image")
+    private fun colorizeOnWorker(provider: Provider, geometry: GeometryOptions, mono: Uri?, color: Uri?): String {
+        val monoImage = decode(mono, SAMPLE_MONO, "the mono image", asMono = true)
+        val colorImage = decode(color, SAMPLE_COLOR, "the colour image", asMono = false)
         Colorizer.checkSize(monoImage, "the mono image")
         Colorizer.checkSize(colorImage, "the colour image")
         val models = Models(context)
@@ -120,19 +124,25 @@ class Workbench(private val context: Context) {
             sessionKey = key
         }
         val session = session!!
-        val result = Colorizer(session).colorize(monoImage, colorImage, side, maxDisparity) { done, total ->
+        val afterPreview = Preview(monoImage.height, monoImage.width)
+        val result = Colorizer(session).colorize(monoImage, colorImage, afterPreview::rows, geometry) { done, total ->
             if (closed) throw CancellationException("the app was closed")
             onMain { say("tile $done/$total on ${provider.title}") }
         }
-        val beforeBitmap = preview(monoImage)
-        val afterBitmap = preview(result.rgb)
+        val beforeBitmap = Preview(monoImage.height, monoImage.width).of(monoImage)
+        val afterBitmap = afterPreview.bitmap()
         onMain {
             before = beforeBitmap
             after = afterBitmap
         }
-        return String.format(Locale.ROOT, "%dx%d, chroma scale %.3f, %d tiles; %s (%s) on %s: model %.2f s, end to end %.2f s, peak %.0f MB",
-            monoImage.width, monoImage.height, result.scale, result.grid.size, model.file, models.origin,
-            session.backend.description, result.modelSeconds, result.totalSeconds, Benchmark.peakResidentMb() ?: Double.NaN)
+        val measured = result.geometry
+        val disparity = measured.disparityMaxPx?.let { String.format(Locale.ROOT, "%.1f px", it) } ?: "unknown"
+        return String.format(Locale.ROOT, "%dx%d, colour camera %s%s, largest disparity %s, chroma scale %.3f, %d tiles; " +
+            "%s (%s) on %s: geometry %.2f s, model %.2f s, end to end %.2f s, peak %.0f MB%s",
+            monoImage.width, monoImage.height, measured.cameraSide.label,
+            if (measured.arrangement.transposed) " (portrait)" else "", disparity, result.scale, result.grid.size, model.file,
+            models.origin, session.backend.description, result.geometrySeconds, result.modelSeconds, result.totalSeconds,
+            Benchmark.peakResidentMb() ?: Double.NaN, measured.warnings.joinToString("") { "\n$it" })
     }
 
     /** Benchmark mode: one provider, one tile of the sample pair; the result goes to logcat, then the Activity ends. */
@@ -143,9 +153,9 @@ class Workbench(private val context: Context) {
             val line = try {
                 val provider = Provider.named(label)
                 val models = Models(context)
-                val mono = Color.monoFromRgb(decode(null, SAMPLE_MONO, "the sample mono image"))
-                val ref = Color.rgbToYcbcr(decode(null, SAMPLE_COLOR, "the sample colour image"))
-                Benchmark.run(provider.label, provider.role, models.manifest, mono, ref, repeats) {
+                val mono = decode(null, SAMPLE_MONO, "the sample mono image", asMono = true)
+                val color = decode(null, SAMPLE_COLOR, "the sample colour image", asMono = false)
+                Benchmark.run(provider.label, provider.role, models.manifest, mono, color, repeats) {
                     models.open(provider, memoryArena = true)
                 }.line()
             } catch (error: Throwable) {
@@ -187,10 +197,12 @@ class Workbench(private val context: Context) {
     }
 
     /**
-     * A picked image (or the bundled sample) as RGB on [0, 1], turned upright by its EXIF orientation: phones store
-     * portrait shots as landscape pixels plus that tag, which BitmapFactory does not apply.
+     * A picked image (or the bundled sample) as its 8-bit samples (the mono camera's as one grey channel where the file
+     * is grey), seen upright by its EXIF orientation: phones store portrait shots as landscape pixels plus that tag,
+     * which BitmapFactory does not apply. The bitmap is copied a row at a time and recycled, so the Java heap holds
+     * 1 byte a pixel of the mono image and 3 of the colour image.
      */
-    private fun decode(picked: Uri?, sample: String, name: String): FloatImage {
+    private fun decode(picked: Uri?, sample: String, name: String, asMono: Boolean): Raster {
         val bytes = try {
             (if (picked == null) context.assets.open(sample) else context.contentResolver.openInputStream(picked))
                 ?.use { it.readBytes() } ?: throw IllegalStateException("$name can no longer be read; pick it again")
@@ -203,37 +215,65 @@ class Workbench(private val context: Context) {
         }
         val bitmap = BitmapFactory.decodeByteArray(bytes, 0, bytes.size, options)
             ?: throw IllegalArgumentException("$name is not an image Android can decode")
-        val width = bitmap.width
-        val height = bitmap.height
-        val pixels = IntArray(width * height)
-        bitmap.getPixels(pixels, 0, width, 0, 0, width, height)
+        val stored = ByteImage(bitmap.height, bitmap.width, 3)
+        val row = IntArray(bitmap.width)
+        for (y in 0 until bitmap.height) {
+            bitmap.getPixels(row, 0, bitmap.width, 0, y, bitmap.width, 1)
+            stored.setArgbRow(y, row)
+        }
         bitmap.recycle()
-        val orientation = ExifOrientation.ofJpeg(bytes)
-        val upright = orientation.upright(pixels, width, height)
-        return if (orientation.swapsSides) Color.fromArgb(upright, height, width) else Color.fromArgb(upright, width, height)
+        return ExifOrientation.ofJpeg(bytes).upright(if (asMono) stored.asMono() else stored)
     }
 
     /**
-     * What the screen shows of a grey or RGB image: block averages, at most PREVIEW_SIDE px on the long side. Android
-     * refuses to draw a bitmap over 100 MB ("Canvas: trying to draw too large bitmap"), and full-size bitmaps kept
-     * across configuration changes would hold hundreds of MB.
+     * What the screen shows of an image: block averages, at most PREVIEW_SIDE px on the long side, built from the
+     * strips the pipeline writes (or read from a grey or RGB image). Android refuses to draw a bitmap over 100 MB
+     * ("Canvas: trying to draw too large bitmap"), and full-size bitmaps kept across configuration changes would hold
+     * hundreds of MB.
      */
-    private fun preview(image: FloatImage): Bitmap {
-        val step = (maxOf(image.width, image.height) + PREVIEW_SIDE - 1) / PREVIEW_SIDE
-        val width = image.width / step
-        val height = image.height / step
-        val pixels = IntArray(width * height) { i ->
-            val top = i / width * step
-            val left = i % width * step
-            var argb = 0xff shl 24
-            for (c in 0 until 3) {
-                var sum = 0f
-                for (y in top until top + step) for (x in left until left + step) sum += image[y, x, minOf(c, image.channels - 1)]
-                argb = argb or (Color.quantize(sum / (step * step), 255) shl (16 - 8 * c))
+    private class Preview(height: Int, width: Int) {
+        private val step = (maxOf(width, height) + PREVIEW_SIDE - 1) / PREVIEW_SIDE
+        private val previewWidth = width / step
+        private val previewHeight = height / step
+        private val pixels = IntArray(previewWidth * previewHeight)
+        private val sums = IntArray(3 * previewWidth)
+
+        /** A strip of the coloured image (the pipeline's RowSink). */
+        fun rows(top: Int, strip: IntArray, count: Int) {
+            val width = strip.size / count
+            for (r in 0 until count) {
+                val y = top + r
+                if (y / step >= previewHeight) return
+                for (x in 0 until previewWidth * step) {
+                    val argb = strip[r * width + x]
+                    for (c in 0 until 3) sums[3 * (x / step) + c] += (argb shr (16 - 8 * c)) and 0xff
+                }
+                if (y % step == step - 1) finishRow(y / step)
             }
-            argb
         }
-        return Bitmap.createBitmap(pixels, width, height, Bitmap.Config.ARGB_8888)
+
+        /** The preview of a grey or RGB image read directly. */
+        fun of(image: Raster): Bitmap {
+            for (y in 0 until previewHeight * step) {
+                for (x in 0 until previewWidth * step) for (c in 0 until 3) {
+                    sums[3 * (x / step) + c] += Math.round(image[y, x, minOf(c, image.channels - 1)] * 255)
+                }
+                if (y % step == step - 1) finishRow(y / step)
+            }
+            return bitmap()
+        }
+
+        /** The block sums of 8-bit levels in `sums` -> preview row `row`. */
+        private fun finishRow(row: Int) {
+            for (x in 0 until previewWidth) {
+                var argb = 0xff shl 24
+                for (c in 0 until 3) argb = argb or (Color.quantize(sums[3 * x + c] / 255f / (step * step), 255) shl (16 - 8 * c))
+                pixels[row * previewWidth + x] = argb
+            }
+            sums.fill(0)
+        }
+
+        fun bitmap(): Bitmap = Bitmap.createBitmap(pixels, previewWidth, previewHeight, Bitmap.Config.ARGB_8888)
     }
 
     companion object {

@@ -66,14 +66,20 @@ object Benchmark {
             "\"peak_rss_mb\": ${peakRssMb?.let { "%.1f".format(java.util.Locale.ROOT, it) } ?: "null"}}"
     }
 
-    /** Times `repeats` runs of the sample tile after one warm-up; `open` builds the backend and is timed as loading. */
-    fun run(provider: String, model: String, manifest: ModelManifest, monoY: FloatImage, refYcbcr: FloatImage,
+    /**
+     * Times `repeats` runs of the pair's top-left tile (mono Y and colour RGB as given) after one warm-up; `open` builds
+     * the backend and is timed as loading.
+     */
+    fun run(provider: String, model: String, manifest: ModelManifest, monoY: Raster, colorRgb: Raster,
             repeats: Int, open: () -> InferenceBackend): Result {
         val loadStart = System.nanoTime()
         open().use { backend ->
             val loadSeconds = (System.nanoTime() - loadStart) / 1e9
             val grid = TileGrid(monoY.height, monoY.width, manifest.tileHeight, manifest.tileWidth, manifest.maxDisparity, 0)
-            val tile = grid.inputs(0, 0, monoY, refYcbcr)  // the tile benchmarks/onnx_latency.py times
+            val frame = Arrangement(monoY.height, monoY.width)
+            val rows = minOf(manifest.tileHeight, monoY.height)
+            // The tile benchmarks/onnx_latency.py times.
+            val tile = grid.inputs(0, 0, frame.monoRows(monoY, 0, rows), frame.referenceRows(colorRgb, 0, rows))
             backend.runTile(tile.monoY, tile.refY, tile.refCbcr)
             val seconds = (1..repeats).map {
                 val start = System.nanoTime()

@@ -31,54 +31,34 @@ object Color {
         return out
     }
 
+    /** Y, Cb, Cr -> R, G, B, unclipped: the exact inverse of the forward conversion, in the runtime's order. */
+    private inline fun <T> rgbOf(y: Float, cb: Float, cr: Float, use: (Float, Float, Float) -> T): T {
+        val b = y + (cb - 0.5f) / CB_SCALE
+        val r = y + (cr - 0.5f) / CR_SCALE
+        val g = (y - LUMA_R * r - LUMA_B * b) / LUMA_G
+        return use(r, g, b)
+    }
+
     /** (H, W, 3) Y, Cb, Cr -> (H, W, 3) RGB, clipped to [0, 1] unless `clip` is false. */
     fun ycbcrToRgb(ycbcr: FloatImage, clip: Boolean = true): FloatImage {
         require(ycbcr.channels == 3) { "YCbCr needs 3 channels, not ${ycbcr.channels}" }
         val out = FloatImage(ycbcr.height, ycbcr.width, 3)
         val s = ycbcr.data
         for (i in 0 until ycbcr.height * ycbcr.width) {
-            val y = s[3 * i]
-            val b = y + (s[3 * i + 1] - 0.5f) / CB_SCALE
-            val r = y + (s[3 * i + 2] - 0.5f) / CR_SCALE
-            val g = (y - LUMA_R * r - LUMA_B * b) / LUMA_G
-            out.data[3 * i] = if (clip) r.coerceIn(0f, 1f) else r
-            out.data[3 * i + 1] = if (clip) g.coerceIn(0f, 1f) else g
-            out.data[3 * i + 2] = if (clip) b.coerceIn(0f, 1f) else b
+            rgbOf(s[3 * i], s[3 * i + 1], s[3 * i + 2]) { r, g, b ->
+                out.data[3 * i] = if (clip) r.coerceIn(0f, 1f) else r
+                out.data[3 * i + 1] = if (clip) g.coerceIn(0f, 1f) else g
+                out.data[3 * i + 2] = if (clip) b.coerceIn(0f, 1f) else b
+            }
         }
         return out
     }
-
-    /** The mono image is the luma of the result, pixel for pixel; (H, W, 2) Cb/Cr give the colour. */
-    fun merge(monoY: FloatImage, cbcr: FloatImage): FloatImage = ycbcrToRgb(FloatImage.stack(monoY, cbcr))
 
     /** [0, 1] -> integer levels 0..peak, rounding half to even as numpy's round does. */
     fun quantize(value: Float, peak: Int): Int = Math.rint((value.coerceIn(0f, 1f) * peak).toDouble()).toInt()
 
-    /** (H, W, 3) RGB on [0, 1] -> opaque 0xAARRGGBB pixels, the layout of Android's Bitmap and Java's BufferedImage. */
-    fun toArgb(rgb: FloatImage): IntArray = IntArray(rgb.height * rgb.width) { i ->
-        (0xff shl 24) or (quantize(rgb.data[3 * i], 255) shl 16) or
-            (quantize(rgb.data[3 * i + 1], 255) shl 8) or quantize(rgb.data[3 * i + 2], 255)
-    }
-
-    /** 0xAARRGGBB pixels -> (H, W, 3) RGB on [0, 1]. */
-    fun fromArgb(pixels: IntArray, width: Int, height: Int): FloatImage {
-        val out = FloatImage(height, width, 3)
-        for (i in pixels.indices) {
-            out.data[3 * i] = ((pixels[i] shr 16) and 0xff) / 255f
-            out.data[3 * i + 1] = ((pixels[i] shr 8) and 0xff) / 255f
-            out.data[3 * i + 2] = (pixels[i] and 0xff) / 255f
-        }
-        return out
-    }
-
-    /**
-     * A mono camera image decoded as RGB (Android decodes grey PNGs so) -> (H, W) Y: the grey level itself where
-     * R = G = B, as the runtime reads a grey image, else the luma.
-     */
-    fun monoFromRgb(rgb: FloatImage): FloatImage {
-        val grey = (0 until rgb.height * rgb.width).all { rgb.data[3 * it] == rgb.data[3 * it + 1] && rgb.data[3 * it + 1] == rgb.data[3 * it + 2] }
-        return FloatImage(rgb.height, rgb.width, 1, FloatArray(rgb.height * rgb.width) { i ->
-            if (grey) rgb.data[3 * i] else luma(rgb.data[3 * i], rgb.data[3 * i + 1], rgb.data[3 * i + 2])
-        })
+    /** One pixel's Y, Cb, Cr -> an opaque 0xAARRGGBB pixel of 8-bit RGB, clipped to the RGB cube. */
+    fun argb(y: Float, cb: Float, cr: Float): Int = rgbOf(y, cb, cr) { r, g, b ->
+        (0xff shl 24) or (quantize(r, 255) shl 16) or (quantize(g, 255) shl 8) or quantize(b, 255)
     }
 }

@@ -1,48 +1,52 @@
 package dev.dualcam.core
 
-/** Which side of the mono camera the colour camera sits on, seen from behind the phone. */
-enum class CameraSide { LEFT, RIGHT }
+/** Which side of the mono camera the colour camera sits on, seen from behind the phone; `label` as the runtime words it. */
+enum class CameraSide(val label: String) { LEFT("left"), RIGHT("right") }
 
-/** The coloured image and what was decided and measured on the way. */
+/** What was decided and measured on the way to the coloured image (which went to the caller's [RowSink]). */
 class Colorized(
-    val rgb: FloatImage,
+    val geometry: Geometry,
     /** Cb/Cr at the working scale, in the mono image's orientation: the model's, filtered, before upsampling. */
     val chroma: FloatImage,
-    val scale: Double,
-    val flipped: Boolean,
     val grid: TileGrid,
     val memory: MemoryPlan,
+    val geometrySeconds: Double,
     val modelSeconds: Double,
-    /** From the memory plan to the merged image, opening the backend included where this pair's plan did. */
+    /** From the memory plan to the last strip of the image, opening the backend included where this pair's plan did. */
     val totalSeconds: Double
-)
+) {
+    val scale: Double get() = geometry.arrangement.scale
+    val flipped: Boolean get() = geometry.arrangement.flipped
+}
 
 /**
- * The whole on-device pipeline, the stages of dualcam.runtime.colorize's Colorizer once the pair is read, minus the
- * geometry: the memory plan readies the session -> the pair's arrangement (camera side, chroma working scale) ->
- * `Chroma.predict` (into the network's frame, tiles, chroma filter, back) -> `Chroma.merge` (guided upsampling and
- * the YCbCr merge with the mono image as luma).
+ * The whole on-device pipeline, the stages of dualcam.runtime.colorize's Colorizer once the pair is read: the memory
+ * plan readies the session -> `Geometry.measure` (feature matches: portrait or landscape, the colour image onto the
+ * mono grid, the camera side, the largest disparity and so the working scale, or a refusal) -> `Chroma.predict`
+ * (into the network's frame, tiles, chroma filter, back) -> `Chroma.merge` (guided upsampling and the YCbCr merge
+ * with the mono image as luma, a strip at a time into `sink`).
  *
- * The disparity range and the camera side come from the caller: the Python runtime measures them with SIFT
- * matches, which the phone leaves to its calibration (or to a desktop measurement for the tests).
+ * The images stay as given (8-bit samples, [ByteImage]); what the pipeline holds beyond them is the chroma at the
+ * working scale and strips of rows, so a 12-megapixel pair fits a phone's Java heap.
  */
 class Colorizer(private val session: TileSession) {
-    /** `mono` (H, W, 1) Y and `color` (H, W, 3) RGB on [0, 1]; `maxPairDisparity` in full-resolution px, or null. */
-    fun colorize(mono: FloatImage, color: FloatImage, side: CameraSide, maxPairDisparity: Double?,
-                 budgetMb: Int = DEFAULT_BUDGET_MB, chromaFilter: Boolean = true,
-                 progress: ((Int, Int) -> Unit)? = null): Colorized {
+    /**
+     * `mono` (H, W, 1) and `color` (h', w', 3) on [0, 1], the colour image of any size; `options` may give the camera
+     * side or the largest disparity instead of measuring them. GeometryError for a pair the runtime would refuse.
+     */
+    fun colorize(mono: Raster, color: Raster, sink: RowSink, options: GeometryOptions = GeometryOptions(),
+                 budgetMb: Int = DEFAULT_BUDGET_MB, chromaFilter: Boolean = true, monoName: String = "the mono image",
+                 colorName: String = "the colour image", progress: ((Int, Int) -> Unit)? = null): Colorized {
         require(mono.channels == 1 && color.channels == 3) { "need a grey mono image and an RGB colour image" }
-        require(mono.height == color.height && mono.width == color.width) {
-            "the colour image is ${color.width}x${color.height}, the mono image ${mono.width}x${mono.height}: both cameras' images must have one size"
-        }
         val start = System.nanoTime()
         val memory = session.prepare(mono.height, mono.width, color.height.toLong() * color.width, budgetMb)
-        val arrangement = Arrangement(mono.height, mono.width, flipped = side == CameraSide.RIGHT,
-            scale = session.manifest.workingScale(maxPairDisparity))
-        val prediction = Chroma.predict(mono, color, arrangement, session.manifest, session.backend, chromaFilter, progress)
-        val rgb = Chroma.merge(mono, prediction.cbcr)
-        return Colorized(rgb, prediction.cbcr, arrangement.scale, arrangement.flipped, prediction.grid, memory,
-            prediction.modelSeconds, (System.nanoTime() - start) / 1e9)
+        val measuring = System.nanoTime()
+        val geometry = Geometry.measure(mono, color, session.manifest, options, monoName, colorName)
+        val geometrySeconds = (System.nanoTime() - measuring) / 1e9
+        val prediction = Chroma.predict(mono, color, geometry.arrangement, session.manifest, session.backend, chromaFilter, progress)
+        Chroma.merge(mono, prediction.cbcr, sink)
+        return Colorized(geometry, prediction.cbcr, prediction.grid, memory, geometrySeconds, prediction.modelSeconds,
+            (System.nanoTime() - start) / 1e9)
     }
 
     companion object {
@@ -50,7 +54,7 @@ class Colorizer(private val session: TileSession) {
         const val MIN_SIZE = 64
 
         /** The runtime's check on reading a pair: below MIN_SIZE px a side there is too little image to match. */
-        fun checkSize(image: FloatImage, name: String) {
+        fun checkSize(image: Raster, name: String) {
             require(minOf(image.height, image.width) >= MIN_SIZE) {
                 "$name is ${image.width}x${image.height}; at least $MIN_SIZE px a side are needed"
             }

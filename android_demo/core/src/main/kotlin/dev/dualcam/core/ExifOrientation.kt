@@ -12,27 +12,25 @@ enum class ExifOrientation(val tagValue: Int) {
     /** The upright picture is the stored one turned a quarter: its width is the stored height. */
     val swapsSides: Boolean get() = tagValue >= TRANSPOSE.tagValue
 
-    /** ARGB pixels of a stored `width` x `height` image, rearranged upright (width and height swapped if [swapsSides]). */
-    fun upright(pixels: IntArray, width: Int, height: Int): IntArray {
-        if (this == NORMAL) return pixels
-        val outWidth = if (swapsSides) height else width
-        val outHeight = pixels.size / outWidth
-        val out = IntArray(pixels.size)
-        for (y in 0 until outHeight) {
-            for (x in 0 until outWidth) {
-                out[y * outWidth + x] = pixels[when (this) {
-                    NORMAL -> y * width + x
-                    FLIP_HORIZONTAL -> y * width + (width - 1 - x)
-                    ROTATE_180 -> (height - 1 - y) * width + (width - 1 - x)
-                    FLIP_VERTICAL -> (height - 1 - y) * width + x
-                    TRANSPOSE -> x * width + y
-                    ROTATE_90 -> (height - 1 - x) * width + y
-                    TRANSVERSE -> (height - 1 - x) * width + (width - 1 - y)
-                    ROTATE_270 -> x * width + (width - 1 - y)
-                }]
-            }
+    /** Where upright pixel (y, x) of a stored `width` x `height` image is stored: its row-major index there. */
+    fun storedIndex(y: Int, x: Int, width: Int, height: Int): Int = when (this) {
+        NORMAL -> y * width + x
+        FLIP_HORIZONTAL -> y * width + (width - 1 - x)
+        ROTATE_180 -> (height - 1 - y) * width + (width - 1 - x)
+        FLIP_VERTICAL -> (height - 1 - y) * width + x
+        TRANSPOSE -> x * width + y
+        ROTATE_90 -> (height - 1 - x) * width + y
+        TRANSVERSE -> (height - 1 - x) * width + (width - 1 - y)
+        ROTATE_270 -> x * width + (width - 1 - y)
+    }
+
+    /** A stored image seen upright: a view that reads the stored samples where they are, so nothing is copied. */
+    fun upright(image: Raster): Raster = if (this == NORMAL) image else object : Raster(
+        if (swapsSides) image.width else image.height, if (swapsSides) image.height else image.width, image.channels) {
+        override fun get(y: Int, x: Int, c: Int): Float {
+            val at = storedIndex(y, x, image.width, image.height)
+            return image[at / image.width, at % image.width, c]
         }
-        return out
     }
 
     companion object {

@@ -2,14 +2,18 @@ package dev.dualcam.core
 
 /**
  * An image of float samples, row-major with interleaved channels: the (H, W) or (H, W, C) float32 arrays of
- * dualcam.runtime, so every stage can be compared with the Python runtime value for value.
+ * dualcam.runtime, so every stage can be compared with the Python runtime value for value. The pipeline keeps them
+ * at the working scale or a strip of rows at a time; full-resolution images stay [ByteImage]s.
  */
-class FloatImage(val height: Int, val width: Int, val channels: Int, val data: FloatArray = FloatArray(height * width * channels)) {
+class FloatImage(height: Int, width: Int, channels: Int, val data: FloatArray = FloatArray(height * width * channels)) :
+    Raster(height, width, channels) {
     init {
         require(data.size == height * width * channels) { "${data.size} samples for a ${height}x${width}x$channels image" }
     }
 
-    operator fun get(y: Int, x: Int, c: Int = 0): Float = data[(y * width + x) * channels + c]
+    override fun get(y: Int, x: Int, c: Int): Float = data[(y * width + x) * channels + c]
+
+    override fun readRow(y: Int, out: FloatArray) = System.arraycopy(data, y * width * channels, out, 0, width * channels)
 
     operator fun set(y: Int, x: Int, c: Int, value: Float) {
         data[(y * width + x) * channels + c] = value
@@ -20,15 +24,6 @@ class FloatImage(val height: Int, val width: Int, val channels: Int, val data: F
         val out = FloatImage(height, width, channels)
         for (y in 0 until height) for (x in 0 until width) {
             System.arraycopy(data, (y * width + x) * channels, out.data, (y * width + width - 1 - x) * channels, channels)
-        }
-        return out
-    }
-
-    /** Rows become columns: how a portrait pair (one camera above the other) is turned into rows, and back. */
-    fun transposed(): FloatImage {
-        val out = FloatImage(width, height, channels)
-        for (y in 0 until height) for (x in 0 until width) {
-            System.arraycopy(data, (y * width + x) * channels, out.data, (x * height + y) * channels, channels)
         }
         return out
     }

@@ -14,8 +14,8 @@ object Resize {
     /** One source sample's share of one destination sample, as OpenCV's computeResizeAreaTab lists them. */
     private class Share(val dst: Int, val src: Int, val weight: Float)
 
-    private fun areaShares(sourceSize: Int, destSize: Int): List<Share> {
-        val scale = 1.0 / (destSize.toDouble() / sourceSize)
+    /** `scale` source px per destination px: OpenCV's 1 / fx when fx is given, else from the two sizes. */
+    private fun areaShares(sourceSize: Int, destSize: Int, scale: Double): List<Share> {
         val shares = ArrayList<Share>()
         for (d in 0 until destSize) {
             val f1 = d * scale
@@ -31,31 +31,49 @@ object Resize {
         return shares
     }
 
-    /** cv2.resize(image, (width, height), interpolation=cv2.INTER_AREA) for a smaller or equal size. */
-    fun area(image: FloatImage, height: Int, width: Int): FloatImage {
+    /**
+     * Rows [first, last) of cv2.resize(image, (width, height), interpolation=cv2.INTER_AREA) for a smaller or equal
+     * size, reading only the source rows they cover: each destination row is summed from its own source rows with the
+     * whole image's weights, so strips of rows put together are the whole resize. `scaleX`, `scaleY`: source px per
+     * destination px (OpenCV's 1 / fx where cv2.resize was given fx, fy).
+     */
+    fun area(image: Raster, height: Int, width: Int, first: Int = 0, last: Int = height,
+             scaleX: Double = 1.0 / (width.toDouble() / image.width),
+             scaleY: Double = 1.0 / (height.toDouble() / image.height)): FloatImage {
         require(height <= image.height && width <= image.width) { "area resizing only shrinks" }
-        if (height == image.height && width == image.width) return FloatImage(height, width, image.channels, image.data.copyOf())
         val cn = image.channels
-        val xs = areaShares(image.width, width)
-        val ys = areaShares(image.height, height)
-        val out = FloatImage(height, width, cn)
+        val out = FloatImage(last - first, width, cn)
+        if (height == image.height && width == image.width) {
+            for (y in first until last) copyRow(image, y, out, y - first)
+            return out
+        }
+        val xs = areaShares(image.width, width, scaleX)
+        val source = FloatArray(image.width * cn)
         val row = FloatArray(width * cn)
         val sum = FloatArray(width * cn)
         var currentDst = -1
-        for (share in ys) {
+        for (share in areaShares(image.height, height, scaleY)) {
+            if (share.dst < first || share.dst >= last) continue
+            image.readRow(share.src, source)
             row.fill(0f)
-            val base = share.src * image.width * cn
-            for (x in xs) for (c in 0 until cn) row[x.dst * cn + c] += image.data[base + x.src * cn + c] * x.weight
+            for (x in xs) for (c in 0 until cn) row[x.dst * cn + c] += source[x.src * cn + c] * x.weight
             if (share.dst != currentDst) {
-                if (currentDst >= 0) System.arraycopy(sum, 0, out.data, currentDst * width * cn, width * cn)
+                if (currentDst >= 0) System.arraycopy(sum, 0, out.data, (currentDst - first) * width * cn, width * cn)
                 currentDst = share.dst
                 for (i in sum.indices) sum[i] = share.weight * row[i]
             } else {
                 for (i in sum.indices) sum[i] += share.weight * row[i]
             }
         }
-        System.arraycopy(sum, 0, out.data, currentDst * width * cn, width * cn)
+        if (currentDst >= 0) System.arraycopy(sum, 0, out.data, (currentDst - first) * width * cn, width * cn)
         return out
+    }
+
+    /** Row y of `image` into row `at` of `out` (of the same width and channels). */
+    fun copyRow(image: Raster, y: Int, out: FloatImage, at: Int) {
+        val row = FloatArray(image.width * image.channels)
+        image.readRow(y, row)
+        System.arraycopy(row, 0, out.data, at * row.size, row.size)
     }
 
     /** Source index and the two tap weights of each destination sample of OpenCV's bilinear resize. */
@@ -101,28 +119,30 @@ object Resize {
         }
     }
 
+    /** OpenCV's BORDER_REFLECT_101: index i of a line of n samples mirrored about its end samples. */
+    fun reflect101(i: Int, n: Int): Int {
+        if (n == 1) return 0
+        var j = i
+        while (j < 0 || j >= n) j = if (j < 0) -j else 2 * n - 2 - j
+        return j
+    }
+
     /** cv2.boxFilter(image, -1, (2r+1, 2r+1), normalize=True, borderType=BORDER_REFLECT_101): sums in double. */
     fun box(image: FloatImage, radius: Int): FloatImage {
         val cn = image.channels
         val h = image.height
         val w = image.width
-        fun reflect(i: Int, n: Int): Int {
-            if (n == 1) return 0
-            var j = i
-            while (j < 0 || j >= n) j = if (j < 0) -j else 2 * n - 2 - j
-            return j
-        }
         val rowSums = DoubleArray(h * w * cn)
         for (y in 0 until h) for (x in 0 until w) for (c in 0 until cn) {
             var s = 0.0
-            for (dx in -radius..radius) s += image.data[(y * w + reflect(x + dx, w)) * cn + c]
+            for (dx in -radius..radius) s += image.data[(y * w + reflect101(x + dx, w)) * cn + c]
             rowSums[(y * w + x) * cn + c] = s
         }
         val scale = 1.0 / ((2 * radius + 1) * (2 * radius + 1))
         val out = FloatImage(h, w, cn)
         for (y in 0 until h) for (x in 0 until w) for (c in 0 until cn) {
             var s = 0.0
-            for (dy in -radius..radius) s += rowSums[(reflect(y + dy, h) * w + x) * cn + c]
+            for (dy in -radius..radius) s += rowSums[(reflect101(y + dy, h) * w + x) * cn + c]
             out.data[(y * w + x) * cn + c] = (s * scale).toFloat()
         }
         return out

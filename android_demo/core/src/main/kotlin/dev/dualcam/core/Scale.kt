@@ -23,11 +23,6 @@ object ChromaScale {
     fun scaledSize(height: Int, width: Int, scale: Double): Pair<Int, Int> =
         Pair(max(1, roundHalfEven(height * scale)), max(1, roundHalfEven(width * scale)))
 
-    /** Chroma of the working scale at the mono image's resolution (guided where the sizes differ), clipped to [0, 1]. */
-    fun upscale(monoY: FloatImage, cbcr: FloatImage): FloatImage {
-        val full = if (cbcr.height == monoY.height && cbcr.width == monoY.width) cbcr else Guided.upsample(monoY, cbcr)
-        return FloatImage(full.height, full.width, full.channels, FloatArray(full.data.size) { full.data[it].coerceIn(0f, 1f) })
-    }
 }
 
 /**
@@ -94,29 +89,45 @@ object Guided {
     }
 
     /** (h, w, C) `low` -> (H, W, C) at the size of the grey (H, W) `guideFull`. */
-    fun upsample(guideFull: FloatImage, low: FloatImage, radius: Int = RADIUS, eps: Float = EPS): FloatImage {
+    fun upsample(guideFull: Raster, low: FloatImage): FloatImage = upsampleRows(guideFull, low, 0, guideFull.height)
+
+    /**
+     * Rows [top, bottom) of the guided upsampling of (h, w, C) `low` to the size of the grey (H, W) `guideFull`:
+     * (bottom - top, W, C). The low-resolution coefficients (window-averaged slope A, src, guide area-averaged to
+     * (h, w)) are computed only for the low rows these rows reach, from 2 * radius rows of context beyond them, so
+     * strips put together are the whole image's upsampling (upsample_coefficients and upsample_rows).
+     */
+    fun upsampleRows(guideFull: Raster, low: FloatImage, top: Int, bottom: Int, radius: Int = RADIUS, eps: Float = EPS): FloatImage {
         require(guideFull.channels == 1) { "the guide must be grey" }
         val h = low.height
         val c = low.channels
-        val guide = Resize.area(guideFull, h, low.width)
-        val (slope, _) = fit(guide, low, radius, eps)
-        val coefficients = FloatImage.stack(Resize.box(slope, radius), low, guide)
-        // Columns as cv2.resize's bilinear does them; rows with the same taps, applied here because the
-        // runtime upsamples in strips this way.
-        val wide = Resize.linearRows(coefficients, guideFull.width)
         val rows = Resize.linearTaps(h, guideFull.height)
-        val out = FloatImage(guideFull.height, guideFull.width, c)
+        val first = rows.index[top]
+        val last = minOf(rows.index[bottom - 1] + 1, h - 1)
+        val bandFirst = maxOf(0, first - 2 * radius)
+        val bandLast = minOf(h, last + 1 + 2 * radius)
+        val guide = Resize.area(guideFull, h, low.width, bandFirst, bandLast)
+        val src = FloatImage(bandLast - bandFirst, low.width, c,
+            low.data.copyOfRange(bandFirst * low.width * c, bandLast * low.width * c))
+        val (slope, _) = fit(guide, src, radius, eps)
+        val coefficients = FloatImage.stack(Resize.box(slope, radius), src, guide)
+        // Columns as cv2.resize's bilinear does them, for the coefficient rows these rows use; rows with the same
+        // taps, as the runtime upsamples in strips.
+        val wide = Resize.linearRows(coefficients, guideFull.width)
+        val out = FloatImage(bottom - top, guideFull.width, c)
         val stride = 2 * c + 1
-        for (y in 0 until guideFull.height) {
+        val guideRow = FloatArray(guideFull.width)
+        for (y in top until bottom) {
             val upper = rows.index[y]
-            val a = wide[upper]
-            val b = wide[minOf(upper + 1, h - 1)]
+            val a = wide[upper - bandFirst]
+            val b = wide[minOf(upper + 1, h - 1) - bandFirst]
             val near = rows.near[y]
             val far = rows.far[y]
+            guideFull.readRow(y, guideRow)
             for (x in 0 until guideFull.width) {
-                val i = y * guideFull.width + x
+                val i = (y - top) * guideFull.width + x
                 fun up(k: Int): Float = a[x * stride + k] * near + b[x * stride + k] * far
-                val detail = guideFull.data[i] - up(2 * c)
+                val detail = guideRow[x] - up(2 * c)
                 for (k in 0 until c) out.data[i * c + k] = up(c + k) + up(k) * detail
             }
         }

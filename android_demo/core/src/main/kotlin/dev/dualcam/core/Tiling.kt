@@ -45,14 +45,17 @@ class TileGrid(val height: Int, val width: Int, val tileHeight: Int, val tileWid
     val cols: IntArray = Tiling.tileStarts(width, tileWidth, overlap)
     val size: Int get() = rows.size * cols.size
 
-    /** The model's inputs for the tile at (top, left), edge-replicated where the windows run past the image. */
-    fun inputs(top: Int, left: Int, monoY: FloatImage, refYcbcr: FloatImage): TileInputs {
+    /**
+     * The model's inputs for the tile at (top, left), edge-replicated where the windows run past the image, from mono
+     * Y (., W, 1) and reference YCbCr (., W, 3) bands holding rows [bandTop, bandTop + band height).
+     */
+    fun inputs(top: Int, left: Int, monoY: FloatImage, refYcbcr: FloatImage, bandTop: Int = 0): TileInputs {
         val refWidth = tileWidth + maxDisparity
         val tile = TileInputs(FloatArray(tileHeight * tileWidth), FloatArray(tileHeight * refWidth), FloatArray(2 * tileHeight * refWidth))
         for (y in 0 until tileHeight) {
-            val sy = min(top + y, monoY.height - 1)
+            val sy = min(top + y, height - 1) - bandTop
             for (x in 0 until refWidth) {
-                val sx = min(left + x, monoY.width - 1)
+                val sx = min(left + x, width - 1)
                 if (x < tileWidth) tile.monoY[y * tileWidth + x] = monoY[sy, sx]
                 tile.refY[y * refWidth + x] = refYcbcr[sy, sx, 0]
                 tile.refCbcr[y * refWidth + x] = refYcbcr[sy, sx, 1]
@@ -63,34 +66,46 @@ class TileGrid(val height: Int, val width: Int, val tileHeight: Int, val tileWid
     }
 
     /**
-     * Mono Y (H, W, 1) and reference YCbCr (H, W, 3), one tile at a time through `backend` -> (H, W, 2) blended
-     * Cb/Cr. Tiles go row by row, as in the runtime, so the sums are made in the same order.
+     * Every tile through `backend`, a row of tiles at a time, with the network's frame read in bands: `frame(first,
+     * last)` gives rows [first, last) of mono Y (., W, 1) and reference YCbCr (., W, 3). Blended Cb/Cr rows go to
+     * `emit(top, cbcr, mono)` as soon as no later tile reaches them, with the frame's mono rows beside them, so neither
+     * the frame nor the chroma is ever held whole. Tiles go row by row and are blended in the runtime's order, so the
+     * sums are made alike.
      */
-    fun run(backend: InferenceBackend, monoY: FloatImage, refYcbcr: FloatImage, progress: ((Int, Int) -> Unit)? = null): FloatImage {
-        require(monoY.height == height && monoY.width == width && refYcbcr.height == height && refYcbcr.width == width) {
-            "images of ${monoY.height}x${monoY.width} for a ${height}x$width grid"
-        }
+    fun run(backend: InferenceBackend, frame: (Int, Int) -> Pair<FloatImage, FloatImage>,
+            emit: (top: Int, cbcr: FloatImage, mono: FloatImage) -> Unit, progress: ((Int, Int) -> Unit)? = null) {
         val rowWeights = Tiling.rampWeights(rows, tileHeight, height)
         val colWeights = Tiling.rampWeights(cols, tileWidth, width)
-        val total = FloatArray(height * width * 2)
-        val weight = FloatArray(height * width)
+        // Rows [accumulatorTop, accumulatorTop + tileHeight): the rows the current tile row and its successors share.
+        var total = FloatArray(tileHeight * width * 2)
+        var weight = FloatArray(tileHeight * width)
         val plane = tileHeight * tileWidth
         var done = 0
-        for ((r, top) in rows.withIndex()) for ((c, left) in cols.withIndex()) {
-            val tile = inputs(top, left, monoY, refYcbcr)
-            val cbcr = backend.runTile(tile.monoY, tile.refY, tile.refCbcr)
-            check(cbcr.size == 2 * plane) { "${backend.description} returned ${cbcr.size} values for a ${tileHeight}x$tileWidth tile" }
-            val wy = rowWeights[r]
-            val wx = colWeights[c]
-            for (y in wy.indices) for (x in wx.indices) {
-                val w = wy[y] * wx[x]
-                val i = (top + y) * width + left + x
-                total[2 * i] += cbcr[y * tileWidth + x] * w
-                total[2 * i + 1] += cbcr[plane + y * tileWidth + x] * w
-                weight[i] += w
+        for ((r, top) in rows.withIndex()) {
+            val bottom = min(top + tileHeight, height)
+            val (monoBand, refBand) = frame(top, bottom)
+            for ((c, left) in cols.withIndex()) {
+                val tile = inputs(top, left, monoBand, refBand, top)
+                val cbcr = backend.runTile(tile.monoY, tile.refY, tile.refCbcr)
+                check(cbcr.size == 2 * plane) { "${backend.description} returned ${cbcr.size} values for a ${tileHeight}x$tileWidth tile" }
+                val wy = rowWeights[r]
+                val wx = colWeights[c]
+                for (y in wy.indices) for (x in wx.indices) {
+                    val w = wy[y] * wx[x]
+                    val i = y * width + left + x
+                    total[2 * i] += cbcr[y * tileWidth + x] * w
+                    total[2 * i + 1] += cbcr[plane + y * tileWidth + x] * w
+                    weight[i] += w
+                }
+                progress?.invoke(++done, size)
             }
-            progress?.invoke(++done, size)
+            // Rows above the next tile row's top are final.
+            val next = if (r + 1 < rows.size) rows[r + 1] else height
+            val final = next - top
+            emit(top, FloatImage(final, width, 2, FloatArray(final * width * 2) { total[it] / weight[it / 2] }),
+                FloatImage(final, width, 1, monoBand.data.copyOf(final * width)))
+            total = total.copyOfRange(final * width * 2, total.size).copyOf(total.size)
+            weight = weight.copyOfRange(final * width, weight.size).copyOf(weight.size)
         }
-        return FloatImage(height, width, 2, FloatArray(height * width * 2) { total[it] / weight[it / 2] })
     }
 }

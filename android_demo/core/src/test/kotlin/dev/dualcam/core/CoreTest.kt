@@ -24,8 +24,14 @@ object Manifests {
 class CoreTest {
     private val probeManifest = ModelManifest(16, 32, 8, 4, 0.85, 0.125, emptyMap())
 
-    private fun colorizeWithProbe(mono: FloatImage, color: FloatImage, side: CameraSide, maxPairDisparity: Double?): Colorized =
-        TileSession(probeManifest, "int8") { ProbeBackend(16, 32, 8) }.use { Colorizer(it).colorize(mono, color, side, maxPairDisparity) }
+    /** Random images have nothing to match: the pair is taken as given, with this side and disparity. */
+    private fun colorizeWithProbe(mono: FloatImage, color: FloatImage, side: CameraSide, maxPairDisparity: Double?): Pair<Colorized, Collected> {
+        val image = Collected(mono.height, mono.width)
+        val result = TileSession(probeManifest, "int8") { ProbeBackend(16, 32, 8) }.use {
+            Colorizer(it).colorize(mono, color, image, GeometryOptions(side, maxPairDisparity, acceptUnverified = true))
+        }
+        return Pair(result, image)
+    }
 
     @Test
     fun shippedModelsPassTheirChecksumsAndACorruptedOneDoesNot() {
@@ -91,25 +97,30 @@ class CoreTest {
     fun colorCameraOnTheRightIsTheMirroredProblem() {
         val mono = FloatImage(64, 96, 1, FloatArray(64 * 96) { ((it * 37) % 101) / 100f })
         val color = FloatImage(64, 96, 3, FloatArray(64 * 96 * 3) { ((it * 53) % 97) / 96f })
-        val right = colorizeWithProbe(mono, color, CameraSide.RIGHT, 20.0)
-        val mirrored = colorizeWithProbe(mono.flippedHorizontally(), color.flippedHorizontally(), CameraSide.LEFT, 20.0)
+        val (right, rightImage) = colorizeWithProbe(mono, color, CameraSide.RIGHT, 20.0)
+        val (_, mirrored) = colorizeWithProbe(mono.flippedHorizontally(), color.flippedHorizontally(), CameraSide.LEFT, 20.0)
         assertTrue(right.flipped)
         assertEquals(0.85 * 8 / 20.0, right.scale, 1e-12)
         // Equal but for rounding: the runtime scales before it flips, and area weights are not mirror-exact.
-        assertArrayEquals(mirrored.rgb.flippedHorizontally().data, right.rgb.data, 1e-5f)
+        for (y in 0 until 64) for (x in 0 until 96) for (shift in listOf(0, 8, 16)) {
+            val a = (rightImage.pixels[y * 96 + x] shr shift) and 0xff
+            val b = (mirrored.pixels[y * 96 + 95 - x] shr shift) and 0xff
+            assertTrue("($y, $x): $a and $b", Math.abs(a - b) <= 1)
+        }
     }
 
     @Test
     fun outputLumaIsTheMonoImage() {
         val mono = FloatImage(64, 80, 1, FloatArray(64 * 80) { 0.2f + 0.6f * ((it * 31) % 89) / 88f })
         val color = FloatImage(64, 80, 3, FloatArray(64 * 80 * 3) { 0.3f + 0.4f * ((it * 7) % 13) / 12f })
-        val out = colorizeWithProbe(mono, color, CameraSide.LEFT, null).rgb
-        val ycbcr = Color.rgbToYcbcr(out)
+        val (_, out) = colorizeWithProbe(mono, color, CameraSide.LEFT, null)
+        val rgb = out.samples()
         var inside = 0
         for (i in 0 until 64 * 80) {
-            val rgb = (0..2).map { out.data[3 * i + it] }
-            if (rgb.all { it > 0f && it < 1f }) {  // clipping a channel changes the luma; elsewhere it is kept
-                assertEquals(mono.data[i], ycbcr.data[3 * i], 2e-6f)
+            val levels = (0..2).map { rgb[3 * i + it] }
+            if (levels.all { it in 1..254 }) {  // clipping a channel changes the luma; elsewhere it is kept
+                val luma = Color.luma(levels[0] / 255f, levels[1] / 255f, levels[2] / 255f)
+                assertEquals(mono.data[i], luma, 0.5f / 255 + 1e-6f)  // each channel rounded to 8 bits
                 inside++
             }
         }
@@ -125,15 +136,18 @@ class CoreTest {
             assertEquals(if (transposed) Pair(5, 3) else Pair(3, 5), Pair(framed.height, framed.width))
             // The frame's first pixel: the colour camera's end of the mono image's first row (portrait: first column).
             assertEquals(mono[if (transposed && flipped) 2 else 0, if (!transposed && flipped) 4 else 0], framed[0, 0])
-            val restored = arrangement.restore(framed)
-            assertEquals(listOf(3, 5), listOf(restored.height, restored.width))
+            // A row at a time, as the pipeline restores its strips.
+            val restored = FloatImage(3, 5, 1)
+            for (y in 0 until framed.height) {
+                arrangement.restore(FloatImage(1, framed.width, 1, framed.data.copyOfRange(y * framed.width, (y + 1) * framed.width)), y, restored)
+            }
             assertArrayEquals("transposed $transposed, flipped $flipped", mono.data, restored.data, 0f)
         }
         val portrait = Arrangement(24, 40, transposed = true, scale = 0.5)
         assertEquals(Pair(20, 12), portrait.shape)
         val framed = portrait.mono(FloatImage(24, 40, 1))
         assertEquals(Pair(20, 12), Pair(framed.height, framed.width))
-        assertEquals(listOf(12, 20), portrait.restore(framed).let { listOf(it.height, it.width) })
+        assertEquals(Pair(12, 20), portrait.restoredShape)
     }
 
     @Test
@@ -164,6 +178,48 @@ class CoreTest {
         } catch (error: IllegalStateException) {
             assertTrue(error.message!!.contains("prepare"))
         }
+    }
+
+    private fun noise(height: Int, width: Int, channels: Int, seed: Long): FloatImage {
+        val random = java.util.Random(seed)
+        return FloatImage(height, width, channels, FloatArray(height * width * channels) { random.nextFloat() })
+    }
+
+    @Test
+    fun stripsOfTheChromaFilterAreTheWholeFramesFilter() {
+        // 300 rows of 16-row tiles: the filter runs in many strips as the tile rows finish.
+        val mono = noise(300, 70, 1, 1)
+        val color = noise(300, 70, 3, 2)
+        val arrangement = Arrangement(300, 70)
+        fun predict(filter: Boolean) = Chroma.predict(mono, color, arrangement, probeManifest, ProbeBackend(16, 32, 8), filter).cbcr
+        val whole = Guided.filter(arrangement.mono(mono), predict(filter = false))
+        assertArrayEquals(whole.data, predict(filter = true).data, 0f)
+    }
+
+    @Test
+    fun stripsOfTheGuidedUpsamplingAreTheWholeImagesUpsampling() {
+        val guide = noise(600, 50, 1, 3)
+        val low = noise(230, 19, 2, 4)
+        val whole = Guided.upsample(guide, low)
+        val strips = listOf(0, 256, 512, 600).zipWithNext { top, bottom -> Guided.upsampleRows(guide, low, top, bottom).data }
+        assertArrayEquals(whole.data, strips.reduce { a, b -> a + b }, 0f)
+    }
+
+    @Test
+    fun decodedBytesAreReadAsTheRuntimeReadsThem() {
+        val grey = ByteImage(2, 3, 3)
+        val argb = intArrayOf(0xff000000.toInt(), 0xff7f7f7f.toInt(), 0xffffffff.toInt())
+        for (y in 0..1) grey.setArgbRow(y, argb)
+        val mono = grey.asMono()
+        assertTrue("an RGB file of equal channels is its grey levels, one byte a pixel", mono is ByteImage && mono.channels == 1)
+        assertEquals(127 / 255f, mono[1, 1], 0f)
+        val colored = ByteImage(1, 3, 3)
+        colored.setArgbRow(0, intArrayOf(0xffff0000.toInt(), 0xff00ff00.toInt(), 0xff0000ff.toInt()))
+        val luma = colored.asMono()
+        assertEquals(listOf(Color.LUMA_R, Color.LUMA_G, Color.LUMA_B), (0..2).map { luma[0, it] })
+        val row = FloatArray(9)
+        colored.readRow(0, row)
+        assertArrayEquals(floatArrayOf(1f, 0f, 0f, 0f, 1f, 0f, 0f, 0f, 1f), row, 0f)
     }
 
     @Test

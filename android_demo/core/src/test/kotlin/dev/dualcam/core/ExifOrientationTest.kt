@@ -47,13 +47,15 @@ class ExifOrientationTest {
     @Test
     fun pixelsAreTurnedAsPillowsExifTransposeTurnsThem() {
         // A 3 x 2 image holding its own indices, and what PIL.ImageOps.exif_transpose makes of it for each tag value.
-        val stored = intArrayOf(0, 1, 2, 3, 4, 5)
+        val stored = FloatImage(2, 3, 1, floatArrayOf(0f, 1f, 2f, 3f, 4f, 5f))
         val expected = mapOf(
             1 to intArrayOf(0, 1, 2, 3, 4, 5), 2 to intArrayOf(2, 1, 0, 5, 4, 3), 3 to intArrayOf(5, 4, 3, 2, 1, 0),
             4 to intArrayOf(3, 4, 5, 0, 1, 2), 5 to intArrayOf(0, 3, 1, 4, 2, 5), 6 to intArrayOf(3, 0, 4, 1, 5, 2),
             7 to intArrayOf(5, 2, 4, 1, 3, 0), 8 to intArrayOf(2, 5, 1, 4, 0, 3))
         for (orientation in ExifOrientation.values()) {
-            assertArrayEquals(orientation.name, expected.getValue(orientation.tagValue), orientation.upright(stored, 3, 2))
+            val upright = orientation.upright(stored)
+            val read = IntArray(6) { upright[it / upright.width, it % upright.width].toInt() }
+            assertArrayEquals(orientation.name, expected.getValue(orientation.tagValue), read)
             assertEquals(orientation.name, orientation.tagValue >= 5, orientation.swapsSides)
         }
     }
@@ -62,12 +64,12 @@ class ExifOrientationTest {
     fun aDecodedPhotoComesOutUpright() {
         // Stored 16 x 8, red left half, blue right half; turned a quarter clockwise the red half is on top.
         val image = javaClass.getResourceAsStream("/exif_rotate_90.jpg").use { ImageIO.read(it) }
-        val pixels = image.getRGB(0, 0, image.width, image.height, null, 0, image.width)
-        val upright = ExifOrientation.ROTATE_90.upright(pixels, image.width, image.height)
-        val width = image.height
-        assertEquals(8, width)
-        fun red(x: Int, y: Int) = upright[y * width + x] shr 16 and 0xFF
-        fun blue(x: Int, y: Int) = upright[y * width + x] and 0xFF
+        val stored = ByteImage(image.height, image.width, 3)
+        for (y in 0 until image.height) stored.setArgbRow(y, image.getRGB(0, y, image.width, 1, null, 0, image.width))
+        val upright = ExifOrientation.ROTATE_90.upright(stored)
+        assertEquals(listOf(16, 8), listOf(upright.height, upright.width))
+        fun red(x: Int, y: Int) = upright[y, x, 0] * 255
+        fun blue(x: Int, y: Int) = upright[y, x, 2] * 255
         assertTrue(red(4, 2) > 150 && blue(4, 2) < 100)
         assertTrue(blue(4, 13) > 150 && red(4, 13) < 100)
     }

@@ -17,6 +17,8 @@ object Golden {
 
     fun floats(value: Any?): FloatArray = (value as List<Double>).map { it.toFloat() }.toFloatArray()
 
+    fun doubles(value: Any?): DoubleArray = (value as List<Double>).toDoubleArray()
+
     fun ints(value: Any?): IntArray = (value as List<Double>).map { it.toInt() }.toIntArray()
 
     fun image(value: Any?): FloatImage {
@@ -38,6 +40,20 @@ object Golden {
             fail("$what: sample $worst is ${actual[worst]}, the runtime has ${expected[worst]} (tolerance $tolerance)")
         }
     }
+}
+
+/** What a [RowSink] receives, put together: the whole coloured image as 0xAARRGGBB pixels. */
+class Collected(val height: Int, val width: Int) : (Int, IntArray, Int) -> Unit {
+    val pixels = IntArray(height * width)
+    var strips = 0
+
+    override fun invoke(top: Int, strip: IntArray, count: Int) {
+        System.arraycopy(strip, 0, pixels, top * width, count * width)
+        strips++
+    }
+
+    /** R, G, B samples, row-major, as the runtime's (H, W, 3) uint8 array ravels. */
+    fun samples(): IntArray = IntArray(3 * pixels.size) { (pixels[it / 3] shr (16 - 8 * (it % 3))) and 0xff }
 }
 
 /**
