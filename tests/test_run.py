@@ -127,8 +127,11 @@ def test_the_chroma_filter_smooths_the_colors_and_can_be_turned_off(pair, result
     assert report["chroma_filter"] is True and raw_report["chroma_filter"] is False
     filtered, unfiltered = (rgb_to_ycbcr(cv2.imread(str(p))[..., ::-1].astype(np.float32) / 255)[..., 1:]
                             for p in (out, raw))
-    roughness = [np.abs(cv2.Laplacian(c, cv2.CV_32F)).mean() for c in (filtered, unfiltered)]
-    assert roughness[0] < 0.8 * roughness[1]  # less pixel-to-pixel colour noise
+    mono = cv2.imread(str(pair[0]), cv2.IMREAD_GRAYSCALE).astype(np.float32)
+    mono_edges = np.abs(cv2.Laplacian(mono, cv2.CV_32F))
+    flat = mono_edges < np.median(mono_edges)  # where colour edges cannot follow a mono edge, they are noise
+    roughness = [np.abs(cv2.Laplacian(c, cv2.CV_32F)).mean(-1)[flat].mean() for c in (filtered, unfiltered)]
+    assert roughness[0] < 0.8 * roughness[1]  # less pixel-to-pixel colour noise (run 5: 0.67)
     assert np.abs(filtered - unfiltered).mean() < 2 / 255  # the same colours
 
 def test_python_api_takes_arrays(pair):
