@@ -51,13 +51,25 @@ def synthetic_tiles(tile: TileShape, count: int, seed: int) -> Iterator[Feeds]:
 
 
 class TileReader(CalibrationDataReader):
-    """The calibration tiles one by one; `progress` is called as each is handed over."""
+    """The calibration tiles one by one; `progress` is called as each is handed over.
+
+    `set_range` lets the calibrator take them in slices: with a stride of one tile it keeps one tile's
+    intermediate tensors at a time (min-max ranges merge exactly), where taking all at once kept every tile's
+    (10.7 GB for the mobile export's 12 tiles).
+    """
 
     def __init__(self, tiles: Iterable[Feeds], progress: Callable[[], object] | None = None):
-        self.tiles, self.progress = iter(list(tiles)), progress
+        self.tiles, self.progress = list(tiles), progress
+        self.set_range(0, len(self.tiles))
+
+    def __len__(self) -> int:
+        return len(self.tiles)
+
+    def set_range(self, start_index: int, end_index: int) -> None:
+        self.pending = iter(self.tiles[start_index:end_index])
 
     def get_next(self) -> Feeds | None:
-        tile = next(self.tiles, None)
+        tile = next(self.pending, None)
         if tile is not None and self.progress is not None:
             self.progress()
         return tile
@@ -103,7 +115,8 @@ def quantize_int8(fp32_path: str | Path, out_path: str | Path, tiles: Iterable[F
         tmp_out = out_path.with_suffix(".tmp")
         quantize_static(str(prepared), str(tmp_out), TileReader(tiles, progress), quant_format=QuantFormat.QDQ,
                         per_channel=True, activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
-                        nodes_to_exclude=float_nodes(model, keep), calibrate_method=CalibrationMethod.MinMax)
+                        nodes_to_exclude=float_nodes(model, keep), calibrate_method=CalibrationMethod.MinMax,
+                        extra_options={"CalibStridedMinMax": 1})
         tmp_out.replace(out_path)
     return out_path
 

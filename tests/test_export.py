@@ -68,13 +68,14 @@ def test_onnx_is_self_contained_and_matches_torch(tiny_export):
 def test_ort_files_load_and_match_their_onnx_models(tiny_export):
     manifest = read_manifest(tiny_export)
     tile = TileShape(32, 64, 16)
-    for role in ("int8", "mobile"):
+    # The .ort file replays onnxruntime's fusions at load time, so float sums may be ordered differently: 1.4e-5 for
+    # the int8 model on an AVX-512 CPU, 1.2e-4 on an AVX2 one, where a reordered sum can cross a rounding boundary of
+    # a quantized activation. Both are far below an output level (1/255 = 3.9e-3): the 8-bit image is the same.
+    for role, bound in (("int8", 1e-3), ("mobile", 1e-4)):
         onnx_session = ort.InferenceSession(str(tiny_export / manifest["files"][role]["file"]))
         converted = tiny_export / manifest["files"][f"{role}_ort"]["file"]
         assert converted.suffix == ".ort"
-        # The .ort file replays onnxruntime's fusions at load time, so float sums may be ordered differently
-        # (the fast graph's int8 model differed by 1.4e-5 from its .onnx on [0, 1] chroma).
-        assert max_abs_difference(onnx_session, converted, [tile.feeds(9)]) <= 1e-4
+        assert max_abs_difference(onnx_session, converted, [tile.feeds(9)]) <= bound
 
 
 def test_int8_convs_fuse_and_the_keep_float_policy_holds(tiny_export, tmp_path):
@@ -86,6 +87,27 @@ def test_int8_convs_fuse_and_the_keep_float_policy_holds(tiny_export, tmp_path):
     everything = quantize_int8(tiny_export / manifest["files"]["fp32"]["file"], tmp_path / "all.onnx",
                                list(synthetic_tiles(tile, 2, seed=1)), keep="none")
     assert "Conv" not in fused_op_counts(everything)
+
+
+def test_calibrating_tile_by_tile_gives_the_model_of_calibrating_all_at_once(tiny_export, tmp_path):
+    """The export calibrates one tile at a time to bound its memory; min-max ranges merge exactly."""
+    from onnxruntime.quantization import CalibrationMethod, QuantFormat, QuantType, quantize_static
+
+    from dualcam.export.quantize import TileReader
+
+    fp32 = tiny_export / read_manifest(tiny_export)["files"]["fp32"]["file"]
+    tiles = list(synthetic_tiles(TileShape(32, 64, 16), 3, seed=2))
+    by_tile = quantize_int8(fp32, tmp_path / "by_tile.onnx", tiles, keep="none")
+    quantize_static(str(fp32), str(tmp_path / "at_once.onnx"), TileReader(tiles), quant_format=QuantFormat.QDQ,
+                    per_channel=True, activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
+                    calibrate_method=CalibrationMethod.MinMax)
+
+    def scales(path: Path) -> dict[str, np.ndarray]:
+        return {t.name: onnx.numpy_helper.to_array(t) for t in onnx.load(str(path)).graph.initializer
+                if t.name.endswith("_scale")}
+    at_once, tile_by_tile = scales(tmp_path / "at_once.onnx"), scales(by_tile)
+    assert len(at_once) > 10 and at_once.keys() == tile_by_tile.keys()
+    assert all(np.array_equal(at_once[k], tile_by_tile[k]) for k in at_once)
 
 
 def test_a_bad_request_leaves_no_output(tmp_path, capsys):
