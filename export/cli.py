@@ -36,7 +36,7 @@ from dualcam.runtime.pair import load_pair
 from dualcam.runtime.report import peak_memory_mb
 from dualcam.runtime.tiling import DEFAULT_TILE
 
-from .onnx_export import OPSET, agreement, export_onnx
+from .onnx_export import OPSET, agreement, export_onnx, parity_session
 from .quantize import Feeds, fused_op_counts, quantize_int8, real_tiles, synthetic_tiles
 from .wrapper import TileColorizer, TileShape
 
@@ -158,7 +158,7 @@ def export_all(args: argparse.Namespace, out: Path, log: Callable[[str, int], "S
             "method": "min-max", "real_tiles": len(calibration) - args.calibration_scenes,
             "real_source": "the bundled sample pair (runtime/samples)", "synthetic_tiles": args.calibration_scenes},
             "fused_op_counts_x86": fused_op_counts(int8)}
-        fp32_session = ort.InferenceSession(str(fp32), providers=["CPUExecutionProvider"])
+        fp32_session = parity_session(fp32)
         manifest["measured"]["int8_vs_fp32"] = agreement(fp32_session, int8, parity_tiles, stage.step)
         stage.done()
 
@@ -185,7 +185,7 @@ def export_all(args: argparse.Namespace, out: Path, log: Callable[[str, int], "S
             converted = convert_to_ort(onnx_path, out)
             stage.step()
             add(f"{role}_ort", converted, format="ort", of=role)
-            session = ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
+            session = parity_session(onnx_path)
             manifest["measured"][f"{role}_ort_vs_onnx"] = agreement(session, converted, parity_tiles, stage.step)
         stage.done()
 

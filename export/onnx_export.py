@@ -11,6 +11,8 @@ import onnxruntime as ort
 import torch
 from torch import nn
 
+from dualcam.runtime.session import open_session
+
 from .wrapper import TileShape
 
 OPSET = 18  # the dynamo exporter's floor: down-converting its graphs to 17 fails on Pad
@@ -44,6 +46,12 @@ def export_onnx(module: nn.Module, tile: TileShape, path: str | Path, simplify: 
     return path
 
 
+def parity_session(path: str | Path) -> ort.InferenceSession:
+    """A CPU session of a tile model without onnxruntime's memory arena: the export checks models one tile at a
+    time and keeps several open, and with the arena each holds 3-4 GB for a 256x512 tile."""
+    return open_session(Path(path), ["CPUExecutionProvider"], memory_arena=False)
+
+
 def agreement(reference: ort.InferenceSession | nn.Module, path: str | Path, tiles: list[dict[str, np.ndarray]],
               progress: Callable[[], object] | None = None) -> dict[str, float]:
     """How closely the model at `path` reproduces a reference over the tiles (feeds by input name):
@@ -52,7 +60,7 @@ def agreement(reference: ort.InferenceSession | nn.Module, path: str | Path, til
     The reference is the torch module the model was exported from, or another onnxruntime session;
     `progress` is called after each tile.
     """
-    sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    sess = parity_session(path)
     worst, squared, count = 0.0, 0.0, 0
     for feeds in tiles:
         if isinstance(reference, nn.Module):
