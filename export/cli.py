@@ -67,6 +67,8 @@ def tiled_quality(models: dict[str, ModelChoice], pairs_dir: Path, progress: Cal
             row[role] = round(measured["mean"]["cpsnr"], 3)
             progress()
         row["int8_loss_db"] = round(row["fp32"] - row["int8"], 3) if "int8" in row else None
+        if "mobile_int8" in row:  # the mobile graph computes what the fp32 one does (its parity is measured)
+            row["mobile_int8_loss_db"] = round(row["fp32"] - row["mobile_int8"], 3)
         result[f"setup{setup}"] = row
     return result
 
@@ -176,9 +178,22 @@ def export_all(args: argparse.Namespace, out: Path, log: Callable[[str, int], "S
                               "max_conv_weight_rank": max(conv_weight_ranks(onnx.load(mobile)).values())}
         manifest["measured"]["mobile_vs_torch"] = agreement(reference, mobile, parity_tiles, stage.step)
         stage.done()
+        if args.int8:  # for NPUs, which reach their speed in int8: NNAPI takes the QDQ graph whole, CoreML does not
+            stage = log("mobile int8 QDQ: calibrate, quantize, usability report, parity", len(calibration) + 2 + len(parity_tiles))
+            mobile_int8 = quantize_int8(mobile, out / "dualcam_mobile_int8.onnx", calibration, keep=args.keep_float,
+                                        progress=stage.step)
+            stage.step()
+            add("mobile_int8", mobile_int8, format="onnx", precision=files["int8"]["precision"], graph=GRAPHS["planar"],
+                implementation="planar")
+            manifest["mobile"]["int8_usability"] = mobile_usability(mobile_int8, out / "mobile_int8_usability.txt")
+            stage.step()
+            add("int8_usability_report", out / "mobile_int8_usability.txt", format="text")
+            manifest["measured"]["mobile_int8_vs_mobile"] = agreement(parity_session(mobile), mobile_int8, parity_tiles,
+                                                                      stage.step)
+            stage.done()
 
     if args.ort:
-        roles = [r for r in ("int8", "mobile") if r in files] or ["fp32"]
+        roles = [r for r in ("int8", "mobile", "mobile_int8") if r in files] or ["fp32"]
         stage = log("ORT format: convert, parity", len(roles) * (1 + len(parity_tiles)))
         for role in roles:
             onnx_path = out / files[role]["file"]
@@ -207,7 +222,7 @@ def export_all(args: argparse.Namespace, out: Path, log: Callable[[str, int], "S
 
     if args.pairs:
         models = {role: ModelChoice(out / files[role]["file"], role, files[role]["sha256"], spec)
-                  for role in ("fp32", "int8") if role in files}
+                  for role in ("fp32", "int8", "mobile_int8") if role in files}
         stage = log(f"quality through dualcam-run's pipeline on {args.pairs}", 2 * len(models))
         manifest["measured"]["tiled_cpsnr"] = tiled_quality(models, args.pairs, stage.step)
         stage.done()
@@ -248,7 +263,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--tile", default="{}x{}".format(*DEFAULT_TILE), help="fixed tile HxW of the exported models")
     p.add_argument("--implementation", default="fast", choices=("fast", "reference"),
                    help="matching implementation of the fp32 and int8 models (the mobile model is always 'planar')")
-    p.add_argument("--int8", action="store_true", help="add the int8 QDQ model")
+    p.add_argument("--int8", action="store_true", help="add the int8 QDQ models (of the CPU graph and the mobile graph)")
     p.add_argument("--ort", action="store_true", help="add .ort files of the int8 and mobile models")
     p.add_argument("--coreml", action="store_true", help="add CoreML packages (fp16, int8 weights)")
     p.add_argument("--no-mobile", dest="mobile", action="store_false", help="skip the 2-D mobile graph")

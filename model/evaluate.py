@@ -1,7 +1,7 @@
 """dualcam-eval: the network and the classical baselines, measured the same way in the same run.
 
     dualcam-eval PAIRS_DIR [--setup 1|2] [--layout paper|swapped] [--camera plain|consumer]
-                 [--runtime int8|fp32|mobile|torch] [--models DIR | --checkpoint PATH] [--json]
+                 [--runtime int8|fp32|mobile|mobile_int8|torch] [--models DIR | --checkpoint PATH] [--json]
 
 Inputs are simulated from real colour stereo pairs (README, "Evaluation"): the mono camera's view loses
 its colour and both views get the setup's signal-dependent noise. CPSNR is over Cb and Cr against the
@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from dualcam.runtime.color import rgb_to_ycbcr, ycbcr_to_rgb
+from dualcam.runtime.manifest import ROLES
 
 from .baselines import BASELINES
 from .metrics import REGIONS, cpsnr, cpsnr_by_region, occluded_in_left, occluded_in_right, region_masks, rgb_psnr, ssim_rgb
@@ -130,7 +131,7 @@ def regions(pair, layout: str, true_cbcr: np.ndarray) -> dict[str, np.ndarray]:
 
 def add_network_arguments(p: argparse.ArgumentParser) -> None:
     """--runtime/--models/--checkpoint, shared by dualcam-eval and the quality benchmark."""
-    p.add_argument("--runtime", choices=("int8", "fp32", "mobile", "torch"), default="int8",
+    p.add_argument("--runtime", choices=(*ROLES, "torch"), default="int8",
                    help="an exported model through dualcam.runtime (default int8, what dualcam-run uses on a CPU), "
                         "or torch: a checkpoint on the whole image")
     p.add_argument("--models", type=Path, default=None,

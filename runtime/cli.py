@@ -60,9 +60,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--provider", default="auto", help="auto, cpu, xnnpack, nnapi or coreml (default: best available; "
                                                       "one asked for by name must run the model, or it is an error)")
     p.add_argument("--threads", type=int, default=0, help="onnxruntime threads, at most the CPU cores (0: its default)")
-    p.add_argument("--model", default=None, help="int8, fp32, mobile, an export folder (dualcam-export --out) or a "
-                                                 "model file beside its manifest.json (default: int8 on CPUs, mobile "
-                                                 "on NNAPI/CoreML)")
+    p.add_argument("--model", default=None, help="int8, fp32, mobile, mobile_int8, an export folder (dualcam-export "
+                                                 "--out) or a model file beside its manifest.json (default: int8 on "
+                                                 "CPUs, mobile_int8 on NNAPI, mobile on CoreML)")
     p.add_argument("--memory-budget", type=int, default=None, metavar="MB",
                    help="peak memory to stay under (default 2048); refused at once if the pair cannot fit")
     p.add_argument("--max-chroma-scale", type=float, default=1.0, metavar="S",

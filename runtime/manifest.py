@@ -17,7 +17,7 @@ from .tiling import TileGrid, default_overlap
 
 SHIPPED_MODELS = Path(__file__).parent / "models"
 MANIFEST = "manifest.json"
-ROLES = ("int8", "fp32", "mobile")
+ROLES = ("int8", "fp32", "mobile", "mobile_int8")
 
 
 def sha256(path: Path) -> str:
@@ -111,13 +111,13 @@ def manifest_spec(manifest: dict, path: Path = Path(MANIFEST)) -> ModelSpec:
 
 
 def choose_model(model: str | None = None, folder: Path = SHIPPED_MODELS, default_role: str = "int8") -> ModelChoice:
-    """--model int8|fp32|mobile (a role in the manifest of `folder`), an export folder (its `default_role` model),
+    """--model int8|fp32|mobile|mobile_int8 (a role in the manifest of `folder`), an export folder (its `default_role` model),
     a path to an exported model file, or None (`default_role` in `folder`).
 
     A model file must sit next to the manifest that lists it; its sha256 is checked before it is used.
     """
     if model == "":
-        raise InputError("model", "is empty: give int8, fp32, mobile, an export folder or a model file")
+        raise InputError("model", f"is empty: give {', '.join(ROLES)}, an export folder or a model file")
     path = Path(model or default_role)
     if model is None or (model not in ROLES and path.is_dir()):
         folder, model = (folder, default_role) if model is None else (path, default_role)

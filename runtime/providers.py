@@ -16,7 +16,9 @@ PROVIDERS = {
     "xnnpack": "XnnpackExecutionProvider",
     "cpu": "CPUExecutionProvider",
 }
-ACCELERATORS = ("nnapi", "coreml")  # take the 2-D mobile graph; they do not run QDQ int8 graphs
+# The accelerators take the 2-D mobile graph whole; NNAPI also its int8 QDQ form, CoreML's provider does not (its
+# int8 path is the coremltools package).
+ACCELERATOR_MODELS = {"nnapi": "mobile_int8", "coreml": "mobile"}
 NAMES = ("auto", *PROVIDERS)
 
 
@@ -38,7 +40,7 @@ def choose_provider(name: str = "auto") -> str:
 
 
 def default_model(provider: str) -> str:
-    return "mobile" if provider in ACCELERATORS else "int8"
+    return ACCELERATOR_MODELS.get(provider, "int8")
 
 
 def session_providers(name: str) -> list[str]:

@@ -42,7 +42,8 @@ def test_tile_shape_is_checked_against_the_network_stride():
 
 def test_manifest_lists_every_file_with_its_checksum(tiny_export):
     manifest = read_manifest(tiny_export)
-    assert {"fp32", "int8", "mobile", "int8_ort", "mobile_ort", "usability_report"} <= set(manifest["files"])
+    assert {"fp32", "int8", "mobile", "mobile_int8", "int8_ort", "mobile_ort", "mobile_int8_ort", "usability_report",
+            "int8_usability_report"} <= set(manifest["files"])
     listed = {entry["file"] for entry in manifest["files"].values()}
     assert listed == {p.name for p in tiny_export.iterdir()} - {MANIFEST}
     for entry in manifest["files"].values():
@@ -71,7 +72,7 @@ def test_ort_files_load_and_match_their_onnx_models(tiny_export):
     # The .ort file replays onnxruntime's fusions at load time, so float sums may be ordered differently: 1.4e-5 for
     # the int8 model on an AVX-512 CPU, 1.2e-4 on an AVX2 one, where a reordered sum can cross a rounding boundary of
     # a quantized activation. Both are far below an output level (1/255 = 3.9e-3): the 8-bit image is the same.
-    for role, bound in (("int8", 1e-3), ("mobile", 1e-4)):
+    for role, bound in (("int8", 1e-3), ("mobile", 1e-4), ("mobile_int8", 1e-3)):
         onnx_session = ort.InferenceSession(str(tiny_export / manifest["files"][role]["file"]))
         converted = tiny_export / manifest["files"][f"{role}_ort"]["file"]
         assert converted.suffix == ".ort"
@@ -87,6 +88,14 @@ def test_int8_convs_fuse_and_the_keep_float_policy_holds(tiny_export, tmp_path):
     everything = quantize_int8(tiny_export / manifest["files"]["fp32"]["file"], tmp_path / "all.onnx",
                                list(synthetic_tiles(tile, 2, seed=1)), keep="none")
     assert "Conv" not in fused_op_counts(everything)
+
+
+def test_nnapi_takes_the_mobile_int8_graph_whole(tiny_export):
+    manifest = read_manifest(tiny_export)
+    nnapi = manifest["mobile"]["int8_usability"]["NNAPI"]
+    assert nnapi["partitions"] == 1 and nnapi["supported"] == nnapi["total"] > manifest["mobile"]["usability"]["NNAPI"]["total"]
+    assert "QLinearConv" in fused_op_counts(tiny_export / manifest["files"]["mobile_int8"]["file"])
+    assert manifest["measured"]["mobile_int8_vs_mobile"]["psnr_db"] > 60
 
 
 def test_the_lean_calibration_gives_the_model_of_onnxruntimes_own(tiny_export, tmp_path):
