@@ -6,8 +6,8 @@
 Each configuration runs in a fresh process (warm-up, then repeats; median, min and max; peak RSS from the
 OS). Per tile: torch eager fp32 and every model of the export folder (fp32, int8, .ort, mobile), plus the
 reference 3-D graphs exported on the fly for comparison. Whole pipeline: `dualcam-run` and `sgbm_gf` on
-upscaled real pairs at each size; the largest size again under each memory budget. Writes bench.json,
-bench.md and PNG plots.
+upscaled real pairs at each size; the largest size again under each memory budget. Export: `dualcam-export
+--int8 --ort` of the same weights, its time and peak memory. Writes bench.json, bench.md and PNG plots.
 """
 from __future__ import annotations
 
@@ -38,22 +38,49 @@ def one(job: dict) -> dict:
         return tile.measure_onnx(Path(job["path"]), job["warmup"], job["repeats"], job["threads"])
     if kind == "torch":
         return tile.measure_torch(**job)
+    if kind == "export":
+        return measure_export(job["argv"])
     if kind == "sgbm_gf":
         return pipeline.measure_sgbm_gf(Path(job["mono"]), Path(job["color"]), job["max_disparity"], job["warmup"], job["repeats"])
     raise ValueError(f"unknown job {kind!r}")
 
 
+def same_export(manifest: dict) -> list[str]:
+    """dualcam-export arguments for the weights and tile of an export folder's manifest."""
+    source = manifest["source"]
+    weights = ["--checkpoint", str(ROOT / "model" / "weights" / source["checkpoint"])] if source.get("trained") \
+        else ["--preset", source["preset"], "--seed", str(source["seed"])]
+    return [*weights, "--tile", f"{manifest['tile']['height']}x{manifest['tile']['width']}"]
+
+
 def export_reference(models: Path, folder: Path, log) -> Path:
     """The 3-D reference graphs (fp32, int8) of the same weights and tile, for the comparison."""
     manifest = json.loads((models / "manifest.json").read_text())
-    source = manifest["source"]
-    from_weights = ["--checkpoint", str(ROOT / "model" / "weights" / source["checkpoint"])] if source.get("trained") \
-        else ["--preset", source["preset"], "--seed", str(source["seed"])]
-    tile = f"{manifest['tile']['height']}x{manifest['tile']['width']}"
-    log(f"exporting the reference 3-D graphs ({tile}) for comparison")
-    subprocess.run([sys.executable, "-m", "dualcam.export.cli", *from_weights, "--tile", tile, "--int8", "--no-mobile",
+    log(f"exporting the reference 3-D graphs ({manifest['tile']['height']}x{manifest['tile']['width']}) for comparison")
+    subprocess.run([sys.executable, "-m", "dualcam.export.cli", *same_export(manifest), "--int8", "--no-mobile",
                     "--implementation", "reference", "--out", str(folder)], check=True, capture_output=True, text=True)
     return folder
+
+
+def measure_export(argv: list[str]) -> dict:
+    """One dualcam-export run in this process (a fresh one: its peak RSS is the export's)."""
+    import contextlib
+    import time
+
+    from dualcam.export.cli import main as export
+    from dualcam.runtime.report import peak_memory_mb
+
+    start = time.perf_counter()
+    with contextlib.redirect_stdout(sys.stderr):  # the last line of stdout is this measurement's JSON
+        code = export(argv)
+    return {"command": " ".join(["dualcam-export", *argv[:-2]]), "exit": code,
+            "seconds": round(time.perf_counter() - start, 1), "peak_rss_mb": round(peak_memory_mb())}
+
+
+def export_suite(manifest: dict, work: Path, log) -> dict:
+    """dualcam-export --int8 --ort of the same weights and tile: time and peak memory (a laptop must run it)."""
+    log("export: dualcam-export --int8 --ort")
+    return measure_apart({"kind": "export", "argv": [*same_export(manifest), "--int8", "--ort", "--out", str(work / "export")]})
 
 
 def tile_suite(args: argparse.Namespace, manifest: dict, work: Path, log) -> dict:
@@ -133,6 +160,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--threads", type=int, default=0, help="onnxruntime intra-op threads (0: the runtime's default)")
     p.add_argument("--no-reference", dest="reference", action="store_false", help="skip exporting the 3-D reference graphs")
     p.add_argument("--no-pipeline", dest="pipeline", action="store_false", help="per-tile suite only")
+    p.add_argument("--no-export", dest="export", action="store_false", help="skip timing dualcam-export --int8 --ort")
     p.add_argument("--out", type=Path, default=RESULTS, help="folder for bench.json, bench.md and the plots")
     p.add_argument("--one", help=argparse.SUPPRESS)
     return p.parse_args(argv)
@@ -166,6 +194,9 @@ def main(argv: list[str] | None = None) -> int:
         save()
         if args.pipeline:
             result["pipeline"] = pipeline_suite(args, manifest, Path(tmp), log)
+            save()
+        if args.export:
+            result["export"] = export_suite(manifest, Path(tmp), log)
             save()
     print((args.out / "bench.md").read_text())
     return 0

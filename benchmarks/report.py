@@ -61,6 +61,10 @@ def write_report(result: dict, out: Path) -> None:
     lines += tile_table(result)
     if "pipeline" in result:
         lines += [""] + pipeline_tables(result)
+    if "export" in result:
+        run = result["export"]
+        lines += ["", f"Export: `{run['command']} --out DIR` exit {run['exit']}, {run['seconds']:.0f} s, "
+                      f"peak RSS {run['peak_rss_mb']} MB."]
     (out / "bench.md").write_text("\n".join(lines) + "\n")
     plot(result, out)
 

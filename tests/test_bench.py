@@ -23,7 +23,9 @@ def test_bench_measures_a_tiny_export_and_writes_json_markdown_and_plots(tmp_pat
     assert size["dualcam_run"]["exit"] == 0, size["dualcam_run"]
     assert set(size["dualcam_run"]["stages_s"]) >= {"read", "colorize"} and size["sgbm_gf"]["median_s"] > 0
     assert result["pipeline"]["budgets"][0]["budget_mb"] == 512
-    assert "| int8 |" in (out / "bench.md").read_text()
+    assert result["export"]["exit"] == 0 and result["export"]["peak_rss_mb"] > 0
+    assert "--int8 --ort" in result["export"]["command"]
+    assert "| int8 |" in (out / "bench.md").read_text() and "Export: `dualcam-export" in (out / "bench.md").read_text()
     assert (out / "bench_tile.png").stat().st_size > 0 and (out / "bench_pipeline.png").stat().st_size > 0
 
 

@@ -25,10 +25,10 @@ class Models(private val context: Context) {
     fun bytes(role: String): ByteArray = manifest.checkBytes(role, read(manifest.model(role).file))
 
     /**
-     * The provider's model (NNAPI: the 2-D mobile graph; CPU, XNNPACK: int8), its backend opened as each pair's memory
+     * The provider's model (NNAPI: the 2-D mobile graph, int8 where exported; CPU, XNNPACK: int8), its backend opened as each pair's memory
      * plan says; closed by the caller.
      */
-    fun session(provider: Provider): TileSession = TileSession(manifest, provider.role) { memoryArena -> open(provider, memoryArena) }
+    fun session(provider: Provider): TileSession = TileSession(manifest, provider.role(manifest)) { memoryArena -> open(provider, memoryArena) }
 
     /** A backend for the provider's model, with or without onnxruntime's memory arena; closed by the caller. */
     fun open(provider: Provider, memoryArena: Boolean): InferenceBackend {
@@ -37,7 +37,7 @@ class Models(private val context: Context) {
         } catch (missing: ClassNotFoundException) {
             throw IllegalStateException("this APK was built without onnxruntime-android (make apk); build the app with Gradle to run the models")
         }
-        val model = bytes(provider.role)
+        val model = bytes(provider.role(manifest))
         val constructor = backend.getConstructor(ByteArray::class.java, Provider::class.java, Int::class.javaPrimitiveType,
             Int::class.javaPrimitiveType, Int::class.javaPrimitiveType, Boolean::class.javaPrimitiveType)
         try {

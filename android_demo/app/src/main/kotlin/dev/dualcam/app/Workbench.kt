@@ -116,7 +116,7 @@ class Workbench(private val context: Context) {
         Colorizer.checkSize(monoImage, "the mono image")
         Colorizer.checkSize(colorImage, "the colour image")
         val models = Models(context)
-        val model = models.manifest.model(provider.role)
+        val model = models.manifest.model(provider.role(models.manifest))
         val key = "${provider.label} ${models.origin} ${model.sha256}"
         if (key != sessionKey) {
             closeSession()
@@ -155,7 +155,7 @@ class Workbench(private val context: Context) {
                 val models = Models(context)
                 val mono = decode(null, SAMPLE_MONO, "the sample mono image", asMono = true)
                 val color = decode(null, SAMPLE_COLOR, "the sample colour image", asMono = false)
-                Benchmark.run(provider.label, provider.role, models.manifest, mono, color, repeats) {
+                Benchmark.run(provider.label, provider.role(models.manifest), models.manifest, mono, color, repeats) {
                     models.open(provider, memoryArena = true)
                 }.line()
             } catch (error: Throwable) {

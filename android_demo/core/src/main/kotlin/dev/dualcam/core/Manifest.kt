@@ -33,7 +33,7 @@ class ModelManifest(
     fun workingScale(maxPairDisparity: Double?): Double =
         ChromaScale.workingScale(maxPairDisparity, maxDisparity, rangeMargin, minScale)
 
-    /** The file exported for `role` (int8, fp32, mobile, int8_ort, mobile_ort). */
+    /** The file exported for `role` (int8, fp32, mobile, mobile_int8, and the _ort files of the last three). */
     fun model(role: String): ModelFile =
         files[role] ?: throw ModelError("$MANIFEST has no '$role' model (it has: ${files.keys.joinToString(", ")})")
 
@@ -78,14 +78,18 @@ class ModelManifest(
 }
 
 /**
- * onnxruntime execution providers an Android build has. NNAPI takes the 2-D `mobile` graph (it runs no QDQ int8
- * graph and no 3-D convolution); the CPU providers run the int8 model, as dualcam.runtime.providers chooses.
+ * onnxruntime execution providers an Android build has. NNAPI takes the 2-D mobile graph (no 3-D convolution), in
+ * its int8 QDQ form where the export has one (NPUs reach their speed in int8; NNAPI takes that graph whole in one
+ * partition), else in fp32; the CPU providers run the int8 model, as dualcam.runtime.providers chooses.
  * XNNPACK is the app's default: onnxruntime-android's fast CPU path, which needs no vendor driver.
  */
-enum class Provider(val label: String, val title: String, val role: String) {
-    NNAPI("nnapi", "NNAPI", "mobile_ort"),
-    XNNPACK("xnnpack", "XNNPACK", "int8_ort"),
-    CPU("cpu", "CPU", "int8_ort");
+enum class Provider(val label: String, val title: String, private val roles: List<String>) {
+    NNAPI("nnapi", "NNAPI", listOf("mobile_int8_ort", "mobile_ort")),
+    XNNPACK("xnnpack", "XNNPACK", listOf("int8_ort")),
+    CPU("cpu", "CPU", listOf("int8_ort"));
+
+    /** The model this provider runs from `manifest`: the first of its roles the export has. */
+    fun role(manifest: ModelManifest): String = roles.firstOrNull { it in manifest.files } ?: roles.last()
 
     /**
      * The provider to suggest when this one fails: NNAPI depends on the phone's drivers, XNNPACK on the CPU's

@@ -34,9 +34,19 @@ class CoreTest {
     }
 
     @Test
+    fun nnapiRunsTheMobileInt8ModelWhereTheExportHasOne() {
+        val shipped = Manifests.shipped()
+        assertEquals("mobile_int8_ort", Provider.NNAPI.role(shipped))
+        assertEquals("int8_ort", Provider.XNNPACK.role(shipped))
+        val older = ModelManifest(shipped.tileHeight, shipped.tileWidth, shipped.maxDisparity, shipped.overlap,
+            shipped.rangeMargin, shipped.minScale, shipped.files - "mobile_int8_ort")
+        assertEquals("mobile_ort", Provider.NNAPI.role(older))
+    }
+
+    @Test
     fun shippedModelsPassTheirChecksumsAndACorruptedOneDoesNot() {
         val manifest = Manifests.shipped()
-        for (role in listOf("int8", "int8_ort", "mobile_ort")) {
+        for (role in listOf("int8", "int8_ort", "mobile_ort", "mobile_int8_ort")) {
             val bytes = File(Manifests.folder, manifest.model(role).file).readBytes()
             assertEquals(manifest.model(role).bytes, bytes.size.toLong())
             manifest.checkBytes(role, bytes)
