@@ -6,8 +6,11 @@ onnxruntime's memory arena and memory pattern (fastest), or without them (about 
 the mono image's full resolution, a colour image larger than it, and one session working on its tiles.
 The coefficients are fitted to `dualcam-run`'s measured peaks in a worst case for memory (16-bit images,
 working scale 1, the colour view warped by --rectify; benchmarks/planner_memory.py, onnxruntime 1.32), with
-10 % headroom on the session terms: an ordinary 8-bit photograph uses well under the estimate. android_demo's
-Kotlin core mirrors these numbers (its golden vectors come from `plan_memory`).
+10 % headroom on the session terms: an ordinary 8-bit photograph uses well under the estimate. They hold the
+larger of two CPUs' fits: an AMD EPYC with AVX-512 (benchmarks/results/planner_memory.md), whose peaks were
+the higher, and one with AVX2 only, 20-35 % lower (planner_memory_avx2.md). The mobile_int8 models were
+measured on the AVX2 CPU only; they take the int8 and int8_ort coefficients scaled by their ratio to those
+there. android_demo's Kotlin core mirrors these numbers (its golden vectors come from `plan_memory`).
 """
 from __future__ import annotations
 
@@ -29,6 +32,8 @@ SESSION_KB_PER_TILE_PIXEL = {
     ("mobile", True): 28.0, ("mobile", False): 8.5,
     ("int8_ort", True): 20.5, ("int8_ort", False): 8.0,
     ("mobile_ort", True): 20.5, ("mobile_ort", False): 8.5,
+    ("mobile_int8", True): 6.5, ("mobile_int8", False): 3.5,  # AVX2: 4.5 / 2.0 where int8 took 4.0 / 1.5
+    ("mobile_int8_ort", True): 20.5, ("mobile_int8_ort", False): 9.0,  # AVX2: 13.5 / 6.5, int8_ort 13.5 / 6.0
 }
 
 

@@ -96,7 +96,7 @@ def generate() -> dict:
     golden["memory_plans"] = []
     for height, width in ((64, 64), (500, 741), (741, 500), (1080, 1920), (1352, 1750), (3000, 4000), (6000, 8000)):
         for color_pixels in (None, 2 * height * width):
-            for role in ("int8", "fp32", "mobile", "int8_ort", "mobile_ort", "custom"):
+            for role in ("int8", "fp32", "mobile", "mobile_int8", "int8_ort", "mobile_ort", "mobile_int8_ort", "custom"):
                 for budget in (512, 1300, 2048, 8192):
                     case = {"height": height, "width": width, "color_pixels": color_pixels, "role": role,
                             "budget_mb": budget}

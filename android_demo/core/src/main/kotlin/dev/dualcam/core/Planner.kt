@@ -22,7 +22,9 @@ object Planner {
         Pair("int8", true) to 5.5, Pair("int8", false) to 2.5,
         Pair("mobile", true) to 28.0, Pair("mobile", false) to 8.5,
         Pair("int8_ort", true) to 20.5, Pair("int8_ort", false) to 8.0,
-        Pair("mobile_ort", true) to 20.5, Pair("mobile_ort", false) to 8.5
+        Pair("mobile_ort", true) to 20.5, Pair("mobile_ort", false) to 8.5,
+        Pair("mobile_int8", true) to 6.5, Pair("mobile_int8", false) to 3.5,
+        Pair("mobile_int8_ort", true) to 20.5, Pair("mobile_int8_ort", false) to 9.0
     )
 
     /** A role the table does not know (one a later export adds) is given the largest coefficient. */
