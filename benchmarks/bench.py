@@ -5,9 +5,10 @@
 
 Each configuration runs in a fresh process (warm-up, then repeats; median, min and max; peak RSS from the
 OS). Per tile: torch eager fp32 and every model of the export folder (fp32, int8, .ort, mobile), plus the
-reference 3-D graphs exported on the fly for comparison. Whole pipeline: `dualcam-run` and `sgbm_gf` on
-upscaled real pairs at each size; the largest size again under each memory budget. Export: `dualcam-export
---int8 --ort` of the same weights, its time and peak memory. Writes bench.json, bench.md and PNG plots.
+reference 3-D graphs exported on the fly for comparison, and the default model's time by operator. Whole
+pipeline: `dualcam-run` and `sgbm_gf` on upscaled real pairs at each size; the largest size again under each
+memory budget. Export: `dualcam-export --int8 --ort` of the same weights, its time and peak memory. Writes
+bench.json, bench.md and PNG plots.
 """
 from __future__ import annotations
 
@@ -38,6 +39,8 @@ def one(job: dict) -> dict:
         return tile.measure_onnx(Path(job["path"]), job["warmup"], job["repeats"], job["threads"])
     if kind == "torch":
         return tile.measure_torch(**job)
+    if kind == "profile":
+        return tile.op_profile(Path(job["path"]), job["repeats"], job["threads"])
     if kind == "export":
         return measure_export(job["argv"])
     if kind == "sgbm_gf":
@@ -108,7 +111,12 @@ def tile_suite(args: argparse.Namespace, manifest: dict, work: Path, log) -> dic
                                                        "threads": args.threads, **common})}
     for row in rows.values():
         row["gflops_effective"] = round(gflop / row["median_s"], 1)
-    return {"tile": f"{height}x{width}", "gflop_per_tile": round(gflop, 2), "rows": rows}
+    suite = {"tile": f"{height}x{width}", "gflop_per_tile": round(gflop, 2), "rows": rows}
+    default = "int8" if "int8" in manifest["files"] else "fp32"
+    log(f"tile: {default} by operator (onnxruntime's profiler)")
+    suite["op_profile"] = {"model": default, **measure_apart({"kind": "profile", "repeats": args.repeats, "threads": args.threads,
+                                                              "path": str(args.models / manifest["files"][default]["file"])})}
+    return suite
 
 
 def pipeline_suite(args: argparse.Namespace, manifest: dict, work: Path, log) -> dict:

@@ -20,6 +20,11 @@ def tile_table(result: dict) -> list[str]:
         lines.append(f"| {name} | {row.get('graph') or ''} | {row['median_s']:.3f} | {row['min_s']:.3f} | {row['max_s']:.3f} | "
                      f"{torch_s / row['median_s']:.2f}x | {rate:.0f} | {100 * rate / peaks['fp32_gemm_gflops']:.0f} % | "
                      f"{100 * rate / peaks['int8_gemm_gops']:.1f} % | {row['peak_rss_mb']:.0f} |")
+    if "op_profile" in tile:
+        profile = tile["op_profile"]
+        shares = ", ".join(f"{op} {share} %" for op, share in list(profile["op_share_percent"].items())[:8])
+        lines += ["", f"The {profile['model']} tile by operator (onnxruntime's profiler, kernel time after its fusions, "
+                      f"{profile['repeats']} runs): {shares}."]
     return lines
 
 

@@ -54,6 +54,37 @@ def measure_onnx(path: Path, warmup: int, repeats: int, threads: int) -> dict:
             "imports_rss_mb": imports_mb, "tile": f"{spec.tile_height}x{spec.tile_width}"}
 
 
+def op_profile(path: Path, repeats: int, threads: int) -> dict:
+    """Share of a tile model's kernel time per operator type, from onnxruntime's profiler: which ops the time goes
+    to after onnxruntime's fusions (the graph it really runs)."""
+    import collections
+    import json
+    import tempfile
+
+    import onnxruntime as ort
+
+    with tempfile.TemporaryDirectory() as tmp:
+        options = ort.SessionOptions()
+        options.enable_profiling, options.profile_file_prefix = True, str(Path(tmp) / "profile")
+        if threads:
+            options.intra_op_num_threads = threads
+        session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        shapes = {i.name: i.shape for i in session.get_inputs()}
+        (height, width), reference_width = shapes["mono_y"][2:], shapes["ref_y"][3]
+        mono, ref_y, ref_cbcr = sample_tile(height, width, reference_width - width)
+        feeds = {"mono_y": mono[None, None], "ref_y": ref_y[None, None],
+                 "ref_cbcr": np.ascontiguousarray(ref_cbcr.transpose(2, 0, 1))[None]}
+        for _ in range(repeats):
+            session.run(None, feeds)
+        events = json.loads(Path(session.end_profiling()).read_text())
+    kernel_us = collections.Counter()
+    for event in events:
+        if event.get("cat") == "Node" and event["name"].endswith("_kernel_time"):
+            kernel_us[event["args"]["op_name"]] += event["dur"]
+    total = sum(kernel_us.values())
+    return {"repeats": repeats, "op_share_percent": {op: round(100 * us / total, 1) for op, us in kernel_us.most_common()}}
+
+
 def measure_torch(config: dict, height: int, width: int, warmup: int, repeats: int) -> dict:
     """Torch eager fp32, the reference network (random weights: the time does not depend on them)."""
     import torch

@@ -19,6 +19,9 @@ def test_bench_measures_a_tiny_export_and_writes_json_markdown_and_plots(tmp_pat
     assert {"torch_eager_fp32", "fp32", "int8", "mobile"} <= set(rows)
     for row in rows.values():
         assert row["repeats"] == 2 and row["min_s"] <= row["median_s"] <= row["max_s"] and row["peak_rss_mb"] > 0
+    profile = result["tile"]["op_profile"]
+    assert profile["model"] == "int8" and 99 < sum(profile["op_share_percent"].values()) < 101
+    assert any(op.startswith("QLinear") for op in profile["op_share_percent"])
     (size,) = result["pipeline"]["rows"]
     assert size["dualcam_run"]["exit"] == 0, size["dualcam_run"]
     assert set(size["dualcam_run"]["stages_s"]) >= {"read", "colorize"} and size["sgbm_gf"]["median_s"] > 0
