@@ -28,12 +28,12 @@ import onnxruntime as ort
 import torch
 from tqdm import tqdm
 
+from dualcam.benchmarks.machine import cpu_info
 from dualcam.model.checkpoint import SHIPPED_WEIGHTS, load_checkpoint, load_model
 from dualcam.model.config import preset
 from dualcam.model.network import DualCamNet
 from dualcam.runtime.manifest import MANIFEST, ModelChoice, sha256
 from dualcam.runtime.pair import load_pair
-from dualcam.benchmarks.machine import cpu_info
 from dualcam.runtime.report import peak_memory_mb
 from dualcam.runtime.tiling import DEFAULT_TILE
 

@@ -111,8 +111,8 @@ def manifest_spec(manifest: dict, path: Path = Path(MANIFEST)) -> ModelSpec:
 
 
 def choose_model(model: str | None = None, folder: Path = SHIPPED_MODELS, default_role: str = "int8") -> ModelChoice:
-    """--model int8|fp32|mobile|mobile_int8 (a role in the manifest of `folder`), an export folder (its `default_role` model),
-    a path to an exported model file, or None (`default_role` in `folder`).
+    """--model int8|fp32|mobile|mobile_int8 (a role in the manifest of `folder`), an export folder (its
+    `default_role` model), a path to an exported model file, or None (`default_role` in `folder`).
 
     A model file must sit next to the manifest that lists it; its sha256 is checked before it is used.
     """
