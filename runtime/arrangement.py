@@ -2,13 +2,16 @@
 
 The network sees one arrangement only: rows of a landscape pair, the colour camera on the left (a mono
 pixel's candidates lie to its right in the reference), both images on the mono image's pixel grid, at the
-chroma working scale. A pair reaches it by up to four steps, always in this order:
+chroma working scale, the reference moved so the d candidates start where the pair's disparities start. A pair
+reaches it by up to five steps, always in this order:
 
 1. transpose: a portrait shot (the cameras one above the other) turned into rows;
 2. warp: a colour camera of another resolution, field of view or a small misalignment brought onto the mono
    image's grid by the similarity the rectification check fitted (full resolution);
 3. scale: both images area-averaged to the working scale that fits the disparities into the d candidates;
-4. flip: the colour camera on the right mirrored to the left.
+4. flip: the colour camera on the right mirrored to the left;
+5. offset: the reference moved left by the candidate offset (right for a negative one), its edge column
+   repeated into the columns it leaves, so a mono pixel's candidates are x + offset .. x + offset + d - 1.
 
 `restore` undoes the flip and the transposition of anything the pipeline computes in that frame (chroma,
 confidence); the scale is undone by the guided upsampling, which needs the full-resolution mono image.
@@ -35,6 +38,7 @@ class Arrangement:
     # 2x3 affine of colour px into mono px (after the transposition); None: the colour image is on the mono grid
     color_to_mono: np.ndarray | None = None
     color_shape: tuple[int, int] | None = None  # (h, w) of the colour image after the transposition
+    offset: int = 0  # the first candidate's disparity, working-scale px (`scale.candidate_window`)
 
     @property
     def full_shape(self) -> tuple[int, int]:
@@ -69,8 +73,8 @@ class Arrangement:
                                        flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
         elif color_rgb.shape[:2] != self.full_shape:
             raise ValueError(f"a colour image of {color_rgb.shape[:2]} needs a warp onto the mono grid {self.full_shape}")
-        # rgb_to_ycbcr makes the one contiguous copy of the (possibly flipped) view.
-        return rgb_to_ycbcr(self._scaled_flipped(color_rgb))
+        # rgb_to_ycbcr makes the one contiguous copy of the (possibly flipped, moved) view.
+        return rgb_to_ycbcr(moved(self._scaled_flipped(color_rgb), self.offset))
 
     def seen(self) -> np.ndarray | None:
         """(h, w) bool in the network's frame: True where the colour camera's image covers the pixel, False where the
@@ -93,3 +97,11 @@ class Arrangement:
         if self.flipped:
             image = image[:, ::-1]
         return np.ascontiguousarray(image.swapaxes(0, 1) if self.transposed else image)
+
+
+def moved(image: np.ndarray, offset: int) -> np.ndarray:
+    """image[:, x + offset] at every column x, the edge column repeated past either side (a view for offset 0)."""
+    if offset == 0:
+        return image
+    columns = np.clip(np.arange(image.shape[1]) + offset, 0, image.shape[1] - 1)
+    return image[:, columns]

@@ -2,7 +2,7 @@
 
 From the SIFT matches of the two images: whether the cameras sit one above the other (a portrait shot), whether
 the rows are aligned (and the correction when they are not, or when the colour camera has another resolution or
-field of view), which side the colour camera is on, and the largest disparity, hence the chroma working scale. A
+field of view), which side the colour camera is on, and the range of its disparities, hence the chroma working scale and where the d candidates start. A
 pair that cannot be verified, or that stays misaligned, is refused here, before any inference, unless the caller
 accepts unverified pairs.
 
@@ -22,7 +22,7 @@ from .errors import InputError
 from .manifest import ModelSpec
 from .matching import MATCH_MAX_SIDE, Matches, sift_matches
 from .pair import Pair
-from .rectify import (MIN_MATCHES, RectificationReport, another_view, check_matches, correction,
+from .rectify import (MIN_MATCHES, RectificationReport, along_side, another_view, check_matches, correction,
                       implausible_correction, vertical_baseline)
 
 CAMERA_SIDES = ("auto", "left", "right")
@@ -50,10 +50,10 @@ class Geometry:
     warnings: tuple[str, ...]
 
     @property
-    def disparity_max_px(self) -> float | None:
-        """99th percentile of the matches' disparities, full-resolution px; None if unmeasured."""
-        last = self.checks.get("after", self.checks["before"])
-        return None if last.too_few_matches else last.disparity_range[1]
+    def disparities(self) -> tuple[float, float] | None:
+        """1st and 99th percentile of the matches' disparities in the network's frame (the colour camera on the
+        left), full-resolution px; None if unmeasured."""
+        return _disparities(self.checks.get("after", self.checks["before"]), self.camera_side)
 
     def rectification(self) -> dict:
         """The checks as the report gives them (NaN as null, rounded)."""
@@ -80,9 +80,13 @@ def measure(pair: Pair, spec: ModelSpec, options: GeometryOptions = GeometryOpti
     if to_mono is not None and not checks["before"].too_few_matches:
         checks["after"] = _verify(pair, arrangement, checks["before"], spec, options, warnings)
     side = _camera_side(checks["before"], options.camera_side, warnings)
-    last = checks.get("after", checks["before"])
-    scale = min(spec.working_scale(None if last.too_few_matches else last.disparity_range[1]), options.max_chroma_scale)
-    return Geometry(replace(arrangement, flipped=side == "right", scale=scale), side, checks, tuple(warnings))
+    scale, offset = spec.window(_disparities(checks.get("after", checks["before"]), side), options.max_chroma_scale)
+    return Geometry(replace(arrangement, flipped=side == "right", scale=scale, offset=offset), side, checks,
+                    tuple(warnings))
+
+
+def _disparities(check: RectificationReport, side: str) -> tuple[float, float] | None:
+    return None if check.too_few_matches else along_side(*check.disparity_range, side)
 
 
 def _unverified(pair: Pair, check: RectificationReport, mono_shape: tuple[int, int], color_shape: tuple[int, int],

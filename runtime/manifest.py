@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import InputError
-from .scale import MIN_SCALE, RANGE_MARGIN, working_scale
+from .scale import MIN_SCALE, RANGE_MARGIN, candidate_window
 from .tiling import TileGrid, default_overlap
 
 SHIPPED_MODELS = Path(__file__).parent / "models"
@@ -48,8 +48,10 @@ class ModelSpec:
         """The tiles covering an image of (height, width) at the working scale."""
         return TileGrid(height, width, self.tile_height, self.tile_width, self.max_disparity, self.overlap)
 
-    def working_scale(self, max_pair_disparity: float | None) -> float:
-        return working_scale(max_pair_disparity, self.max_disparity, self.range_margin, self.min_scale)
+    def window(self, disparities: tuple[float, float] | None, max_scale: float = 1.0) -> tuple[float, int]:
+        """(working scale, candidate offset) for a pair's disparity range in the network's frame
+        (`scale.candidate_window`)."""
+        return candidate_window(disparities, self.max_disparity, self.range_margin, self.min_scale, max_scale)
 
     @property
     def reference_pixels(self) -> int:

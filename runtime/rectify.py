@@ -85,7 +85,9 @@ class RectificationReport:
     dy_corners_uncertainty: tuple[float, float, float, float]  # CORNER_SIGMAS standard errors of dy_corners
     rotation_deg: float  # colour = mono rotated by this (cv2.getRotationMatrix2D's sign), scaled, shifted
     scale: float  # colour px per mono px
-    disparity_range: tuple[float, float]  # 1st, 99th percentile of |dx| once rotation and scale are removed
+    # 1st, 99th percentile of dx once rotation and scale are removed: positive where the colour camera is on the left
+    # (a converging pair, like a 3-D lens's, has both signs)
+    disparity_range: tuple[float, float]
     anisotropy: float  # how much more the colour image's rows are scaled than its columns, relative (0: a camera)
     # Row model about each image's centre: y_mono - cy_mono = a (x_colour - cx_colour) + b (y_colour - cy_colour) + c.
     row_fit: tuple[float, float, float]
@@ -101,6 +103,12 @@ class RectificationReport:
 def centre(shape: tuple[int, ...]) -> np.ndarray:
     """(cx, cy) of an image of `shape` (H, W[, C])."""
     return np.array([(shape[1] - 1) / 2, (shape[0] - 1) / 2])
+
+
+def along_side(first: float, last: float, side: str) -> tuple[float, float]:
+    """The (smallest, largest) disparity in the network's frame, where the colour camera is on the left, of dx
+    running from `first` to `last` for a colour camera on `side` ("right" mirrors it; "unknown" is taken as left)."""
+    return (-last, -first) if side == "right" else (first, last)
 
 
 def check_rectification(mono_y: np.ndarray, color: np.ndarray, threshold_px: float = RECTIFIED_MAX_ERROR_PX,
@@ -137,8 +145,8 @@ def check_matches(matches: Matches, mono_shape: tuple[int, ...], color_shape: tu
     side: Side = "left" if dx_median > 0 else "right"
     if abs(dx_median) < SIDE_MIN_DX_PX / matches.scale:
         side = "unknown"
-    p1, p99 = np.percentile(np.abs(dx), [1, 99])
-    limit = threshold_px / (spec.working_scale(float(p99)) if spec else 1.0)
+    p1, p99 = (float(v) for v in np.percentile(dx, [1, 99]))
+    limit = threshold_px / (spec.window(along_side(p1, p99, side))[0] if spec else 1.0)
     return RectificationReport(
         n_matches=int(inliers.sum()),
         too_few_matches=False,
@@ -152,7 +160,7 @@ def check_matches(matches: Matches, mono_shape: tuple[int, ...], color_shape: tu
         dy_corners_uncertainty=tuple(float(v) for v in dy_corners_uncertainty),
         rotation_deg=math.degrees(math.atan2(a, b)),
         scale=1.0 / math.hypot(a, b),
-        disparity_range=(float(p1), float(p99)),
+        disparity_range=(p1, p99),
         anisotropy=_anisotropy(in_mono[:, 0], dx, mono_shape[1]),
         row_fit=(float(a), float(b), float(c)),
     )

@@ -21,8 +21,11 @@ class Report:
     transposed: bool  # a portrait shot (the cameras one above the other), turned into rows and back
     camera_side: str  # where the colour camera is, seen from behind the phone
     flipped: bool  # mirrored into the network's arrangement (colour camera on the left) and back
-    disparity_max_px: float | None  # the matches' 99th percentile, full-resolution px; None if unmeasured
+    # the matches' 1st and 99th percentile in the network's frame, full-resolution px; None if unmeasured
+    disparity_min_px: float | None
+    disparity_max_px: float | None
     chroma_scale: float  # the working scale chroma was predicted at
+    candidate_offset: int  # the first candidate's disparity, working-scale px
     chroma_filter: bool
     model: dict  # role, file, sha256 (or the torch checkpoint)
     provider: dict  # requested, used, session

@@ -1,11 +1,17 @@
-"""Chroma working scale: where a pair's disparities exceed the model's range, predict chroma smaller.
+"""Chroma working scale and candidate window: where a pair's disparities do not fit the model's d candidates,
+predict chroma smaller, and start the candidates where the pair's disparities start.
 
 Chroma is smooth and the mono image carries the detail, so predicting Cb/Cr at a reduced scale and
-upsampling them guided by the full-resolution mono costs little, while a disparity beyond the d
-candidates cannot be matched at all. The exporter records the rule's two numbers in each model's manifest
+upsampling them guided by the full-resolution mono costs little, while a disparity outside the d
+candidates cannot be matched at all. The candidates x .. x + d - 1 suit a pair whose disparities start near 0;
+a pair whose nearest disparities are large (a close-up, a wide baseline) or negative (converging lenses, like a
+3-D lens's) has its reference moved by an offset instead, so only the span of its disparities has to fit, and it
+keeps a higher working scale. The exporter records the rule's two numbers in each model's manifest
 (`ModelSpec`); these constants are what it records.
 """
 from __future__ import annotations
+
+import math
 
 # Keep the largest disparity this far inside the d candidates: the estimate comes from sparse matches,
 # and the network's confidence falls off at the last candidates. Measured with the first shipped mobile weights on
@@ -21,3 +27,32 @@ def working_scale(max_pair_disparity: float | None, max_disparity: int, range_ma
     if max_pair_disparity is None or max_pair_disparity <= range_margin * max_disparity:
         return 1.0
     return max(min_scale, range_margin * max_disparity / max_pair_disparity)
+
+
+def low_slack(max_disparity: int, range_margin: float = RANGE_MARGIN) -> int:
+    """Working-scale px kept between a moved window's first candidate and the smallest measured disparity (the 1st
+    percentile of sparse matches): half of what the range margin keeps at the top."""
+    return round((1 - range_margin) * max_disparity / 2)
+
+
+def candidate_window(disparities: tuple[float, float] | None, max_disparity: int, range_margin: float = RANGE_MARGIN,
+                     min_scale: float = MIN_SCALE, max_scale: float = 1.0) -> tuple[float, int]:
+    """(working scale, offset) for a pair whose disparities in the network's frame span `disparities` (smallest,
+    largest; full-resolution px; None: unmeasured): the reference moved by `offset` working-scale px, its
+    candidates are x + offset .. x + offset + d - 1.
+
+    Candidates from 0 (offset 0) where they keep the highest scale and reach the smallest disparity to within a
+    working-scale px; otherwise the window starts low_slack below the smallest disparity, and the span fits in
+    range_margin * d less that slack and a px for rounding the start down.
+    """
+    if disparities is None:
+        return max_scale, 0
+    lowest, largest = disparities
+    slack = low_slack(max_disparity, range_margin)
+    from_zero = min(max_scale, working_scale(max(largest, 0.0), max_disparity, range_margin, min_scale))
+    span = largest - lowest
+    moved = max_scale if span <= 0 else min(max_scale, max(min_scale, min(1.0, (range_margin * max_disparity - slack - 1) / span)))
+    if from_zero * lowest >= -1 and moved <= from_zero:
+        return from_zero, 0
+    offset = math.floor(moved * lowest) - slack
+    return moved, max(offset, 0) if lowest >= 0 else offset

@@ -134,12 +134,14 @@ def test_kotlin_pipeline_with_jni_onnxruntime_matches_dualcam_run(jvm_build, tmp
                           "--model", "fp32"], check=True, capture_output=True, text=True)
     report = json.loads(run.stdout)
     kotlin_run = kotlin(jvm_build, mono, color, kotlin_out, "--side", report["camera_side"], "--max-disparity",
-                        str(report["disparity_max_px"]), "--model", report["model"]["role"])
+                        str(report["disparity_max_px"]), "--min-disparity", str(report["disparity_min_px"]),
+                        "--model", report["model"]["role"])
     assert kotlin_run.returncode == 0, kotlin_run.stderr
     kotlin_report = json.loads(kotlin_run.stdout)
     assert kotlin_report["tiles"] == report["tiles"]["count"]
     assert kotlin_report["chroma_scale"] == pytest.approx(report["chroma_scale"], abs=1e-4)
     assert kotlin_report["flipped"] == report["flipped"]
+    assert kotlin_report["candidate_offset"] == report["candidate_offset"]
 
     expected, actual = (cv2.imread(str(p), cv2.IMREAD_UNCHANGED).astype(int) for p in (python_out, kotlin_out))
     assert expected.shape == actual.shape

@@ -2,6 +2,7 @@
 and back exactly."""
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import cv2
@@ -98,3 +99,63 @@ def test_the_reference_is_warped_onto_the_mono_grid_and_the_rest_is_unseen():
     seen = arrangement.seen()
     assert seen.shape == (50, 60) and seen[:40].all() and not seen[41:].any()  # rows 80..99 are beyond its view
     np.testing.assert_allclose(reference[:40, ::-1], rgb_to_ycbcr(color), atol=0.01)  # at half size, flipped
+
+
+@pytest.mark.parametrize("disparities, scale, offset", [
+    ((3.0, 40.0), 1.0, 0),  # fits from 0: unchanged
+    ((1.1, 69.4), 54.4 / 69.4, 0),  # starts near 0: moving the window would not raise the scale
+    ((-0.5, 50.0), 1.0, 0),  # within a px of the first candidate (checked below with that px)
+    ((44.0, 90.0), 1.0, 39),  # a close-up: its span fits at full scale once the window starts at 44 - 5
+    ((100.0, 300.0), 48.4 / 200, 24 - 5),  # a wide baseline: the span decides the scale
+    ((-20.0, 30.0), 48.4 / 50, -20 - 5),  # converging lenses: negative disparities get candidates too
+])
+def test_the_candidate_window_fits_the_span_of_the_disparities(disparities, scale, offset):
+    from dualcam.runtime.scale import candidate_window, low_slack
+
+    assert low_slack(64) == 5
+    got_scale, got_offset = candidate_window(disparities, 64)
+    assert (got_scale, got_offset) == (pytest.approx(scale), offset)
+    lowest, largest = (got_scale * v for v in disparities)
+    assert got_offset <= lowest + 1 and largest - got_offset <= 0.85 * 64 + 1e-9  # the range inside the candidates
+    assert candidate_window(disparities, 64, max_scale=0.25)[0] == min(scale, 0.25)
+    assert candidate_window(None, 64) == (1.0, 0)
+
+
+def test_the_offset_moves_the_reference_by_whole_columns():
+    rgb = np.random.default_rng(1).random((6, 20, 3), dtype=np.float32)
+    plain = Arrangement((6, 20)).reference(rgb)
+    for offset in (7, -3):
+        moved = Arrangement((6, 20), offset=offset).reference(rgb)
+        columns = np.clip(np.arange(20) + offset, 0, 19)
+        np.testing.assert_array_equal(moved, plain[:, columns])
+
+
+@pytest.mark.parametrize("shift", [40, -14])
+def test_a_close_up_and_a_converging_pair_keep_their_scale_and_colour_better(shift):
+    """The motorcycle pair at half size (disparities 4..30 px) with the colour view moved by `shift` px: 44..70 px
+    (a close-up; from 0 the scale would drop to 0.78) or -10..16 px (converging lenses, out of reach from 0). The
+    window that starts at the pair's own smallest disparity colours it better than candidates from 0."""
+    from skimage.data import stereo_motorcycle
+
+    from dualcam.model.metrics import cpsnr
+    from dualcam.runtime.chroma import merge, predict
+
+    left, right, _ = (cv2.resize(v, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA) for v in stereo_motorcycle())
+    left, right = (left[:, :-shift], right[:, shift:]) if shift > 0 else (left[:, -shift:], right[:, :shift])
+    truth = rgb_to_ycbcr(right.astype(np.float32) / 255)[..., 1:]
+    pair = load_pair(cv2.cvtColor(right, cv2.COLOR_RGB2GRAY), left)
+    session = OrtModel.load()
+    measured = geometry.measure(pair, session.spec)
+    window = measured.arrangement
+    lowest, largest = measured.disparities
+    if shift > 0:
+        assert lowest > 40 and window.scale == 1.0 and window.offset > 30
+        from_zero = replace(window, offset=0, scale=session.spec.range_margin * 64 / largest)
+    else:
+        assert lowest < -5 and window.offset < -5
+        from_zero = replace(window, offset=0)
+    quality = {}
+    for name, arrangement in (("window", window), ("from zero", from_zero)):
+        image = merge(pair.mono_y, predict(pair.mono_y, pair.color_rgb, arrangement, session).cbcr, 8)
+        quality[name] = cpsnr(rgb_to_ycbcr(image.astype(np.float32) / 255)[..., 1:], truth)
+    assert quality["window"] > quality["from zero"] + 0.3, quality  # measured: +0.63 (close-up), +4.3 dB

@@ -12,7 +12,8 @@ from dualcam.runtime.geometry import GeometryOptions, measure
 from dualcam.runtime.manifest import ModelSpec
 from dualcam.runtime.matching import Matches
 from dualcam.runtime.pair import Pair
-from dualcam.runtime.rectify import RECTIFIED_MAX_ERROR_PX, check_matches, check_rectification, correction
+from dualcam.runtime.rectify import (RECTIFIED_MAX_ERROR_PX, along_side, check_matches, check_rectification,
+                                     correction)
 
 
 @pytest.fixture(scope="module")
@@ -54,8 +55,8 @@ def test_real_pair_is_rectified_with_color_on_the_left(original):
 
 
 def test_disparity_range_is_that_of_the_true_disparities():
-    """The range the chroma working scale is chosen from: 1st and 99th percentiles of the matches' |dx|
-    against those of Middlebury's ground truth (left view) over a well-textured crop."""
+    """The range the chroma working scale and candidate window are chosen from: 1st and 99th percentiles of the
+    matches' dx against those of Middlebury's ground truth (left view) over a well-textured crop."""
     left, right, disparity = stereo_motorcycle()
     crop = slice(200, 450), slice(300, 670)
     report = check_rectification(rgb_to_luma(right[crop].astype(np.float32) / 255), left[crop].astype(np.float32) / 255)
@@ -68,7 +69,8 @@ def test_flipping_both_puts_color_on_the_right(pair, original):
     mono, color = pair
     flipped = check_rectification(mono[:, ::-1], rgb_to_luma(color[:, ::-1]))
     assert flipped.verdict == "rectified" and flipped.side == "right"
-    np.testing.assert_allclose(flipped.disparity_range, original.disparity_range, atol=1.5)
+    np.testing.assert_allclose(flipped.disparity_range, [-v for v in original.disparity_range[::-1]], atol=1.5)
+    np.testing.assert_allclose(along_side(*flipped.disparity_range, "right"), original.disparity_range, atol=1.5)
 
 
 def test_vertical_shift_is_measured_and_corrected(pair, original):

@@ -79,9 +79,11 @@ def generate() -> dict:
 
     manifest = load_manifest(SHIPPED_MODELS)
     spec = manifest_spec(manifest)
-    golden["working_scale"] = {"range_margin": spec.range_margin, "min_scale": spec.min_scale, "cases": [
-        {"measured": m, "max_disparity": d, "scale": ModelSpec(256, 512, d, 32).working_scale(m)}
-        for d in (32, 64, 96) for m in (None, 0.0, 10.0, 54.4, 58.176414835175194, 80.0, 200.0, 2000.0)]}
+    golden["candidate_window"] = {"range_margin": spec.range_margin, "min_scale": spec.min_scale, "cases": [
+        {"measured": m, "max_disparity": d, "window": ModelSpec(256, 512, d, 32).window(m)}
+        for d in (32, 64, 96) for m in (None, (0.0, 0.0), (3.0, 10.0), (-0.5, 54.4), (0.0, 58.176414835175194),
+                                        (1.1, 80.0), (44.0, 90.0), (100.0, 300.0), (-20.0, 30.0), (-37.0, -10.0),
+                                        (5.0, 2000.0), (1500.0, 2000.0))]}
 
     golden["tile_starts"] = [
         {"length": n, "tile": t, "overlap": o, "starts": tile_starts(n, t, o)}
@@ -145,11 +147,12 @@ def generate() -> dict:
                           "mono": image(mono), "color": image(color), "cases": []}
     for transposed in (False, True):
         for flipped in (False, True):
-            for scale in (1.0, 0.8, 0.5):
-                arrangement = Arrangement(mono.shape, transposed, flipped, scale)
+            for scale, offset in ((1.0, 0), (0.8, 0), (0.5, 0), (0.8, 3), (0.5, -3)):
+                arrangement = Arrangement(mono.shape, transposed, flipped, scale, offset=offset)
                 cbcr = predict(mono, color, arrangement, probe).cbcr
                 golden["pipeline"]["cases"].append({
-                    "transposed": transposed, "flipped": flipped, "scale": scale, "tiles": len(probe.spec.grid(*arrangement.shape)),
+                    "transposed": transposed, "flipped": flipped, "scale": scale, "offset": offset,
+                    "tiles": len(probe.spec.grid(*arrangement.shape)),
                     "cbcr_low": image(cbcr), "rgb": [int(v) for v in merge(mono, cbcr, 8).ravel()]})
 
     golden.update(geometry_sections(spec))
@@ -331,7 +334,8 @@ def geometry_sections(spec: ModelSpec) -> dict:
             geometry = measure(Pair(m, c, 8, "mono.png", "color.png"), spec, options)
             decided.update(camera_side=geometry.camera_side, transposed=geometry.arrangement.transposed,
                            corrected=geometry.arrangement.color_to_mono is not None,
-                           disparity_max_px=geometry.disparity_max_px, chroma_scale=geometry.arrangement.scale)
+                           disparities=geometry.disparities, chroma_scale=geometry.arrangement.scale,
+                           candidate_offset=geometry.arrangement.offset)
         except InputError as error:
             decided["refused"] = error.problem
         out["geometry_cases"].append(decided)

@@ -101,10 +101,11 @@ class MainActivity : Activity() {
             R.id.cpu -> Provider.CPU
             else -> Provider.XNNPACK
         }
-        // The geometry is measured; a ticked box or a typed disparity overrides the side or the largest disparity.
+        // The geometry is measured; a ticked box or a typed disparity overrides the side or the largest disparity
+        // (candidates then start at 0).
         val side = if (view<CheckBox>(R.id.color_on_right).isChecked) CameraSide.RIGHT else null
         val disparity = view<EditText>(R.id.max_disparity).text.toString().toDoubleOrNull()
-        workbench.colorize(provider, GeometryOptions(side, disparity))
+        workbench.colorize(provider, GeometryOptions(side, disparity?.let { Pair(0.0, it) }))
     }
 
     /** findViewById typed; written so it compiles against API 23's android.jar and today's generic one alike. */

@@ -136,8 +136,9 @@ class Workbench(private val context: Context) {
             after = afterBitmap
         }
         val measured = result.geometry
-        val disparity = measured.disparityMaxPx?.let { String.format(Locale.ROOT, "%.1f px", it) } ?: "unknown"
-        return String.format(Locale.ROOT, "%dx%d, colour camera %s%s, largest disparity %s, chroma scale %.3f, %d tiles; " +
+        val disparity = measured.disparities?.let { (low, high) -> String.format(Locale.ROOT, "%.1f..%.1f px", low, high) }
+            ?: "unknown"
+        return String.format(Locale.ROOT, "%dx%d, colour camera %s%s, disparities %s, chroma scale %.3f, %d tiles; " +
             "%s (%s) on %s: geometry %.2f s, model %.2f s, end to end %.2f s, peak %.0f MB%s",
             monoImage.width, monoImage.height, measured.cameraSide.label,
             if (measured.arrangement.transposed) " (portrait)" else "", disparity, result.scale, result.grid.size, model.file,

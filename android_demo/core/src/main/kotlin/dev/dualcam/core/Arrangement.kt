@@ -6,7 +6,8 @@ package dev.dualcam.core
  * scale. A pair reaches it by, in this order, a transposition (a portrait shot, the cameras one above the other), a
  * warp of the colour image onto the mono grid by `colorToMono` (a colour camera of another resolution, field of view
  * or a small misalignment; cv2.warpAffine's bilinear with replicated edges), area averaging to the working scale, and
- * a horizontal flip (the colour camera on the right).
+ * a horizontal flip (the colour camera on the right), and the reference moved by the candidate offset so a mono pixel's
+ * candidates are x + offset .. x + offset + d - 1 (dualcam.runtime.scale.candidate_window).
  *
  * The frame is produced a band of rows at a time (`monoRows`, `referenceRows`) from the full-resolution images, which
  * are only read: no full-resolution float copy of either image exists. `restore` undoes the flip and the
@@ -16,7 +17,9 @@ package dev.dualcam.core
 data class Arrangement(val monoHeight: Int, val monoWidth: Int, val transposed: Boolean = false, val flipped: Boolean = false,
                        val scale: Double = 1.0,
                        /** 2x3 affine of colour px into mono px (after the transposition); null: on the mono grid already. */
-                       val colorToMono: DoubleArray? = null) {
+                       val colorToMono: DoubleArray? = null,
+                       /** The first candidate's disparity, working-scale px. */
+                       val offset: Int = 0) {
     /** (height, width) of the mono image transposed into rows, at full resolution. */
     val fullShape: Pair<Int, Int> get() = if (transposed) Pair(monoWidth, monoHeight) else Pair(monoHeight, monoWidth)
 
@@ -50,7 +53,7 @@ data class Arrangement(val monoHeight: Int, val monoWidth: Int, val transposed: 
             else -> throw IllegalArgumentException("the colour image is ${colorRgb.width}x${colorRgb.height}: it needs a " +
                 "warp onto the mono image's ${monoWidth}x$monoHeight grid")
         }
-        return Color.rgbToYcbcr(scaledFlipped(onGrid, first, last))
+        return Color.rgbToYcbcr(scaledFlipped(onGrid, first, last).moved(offset))
     }
 
     /** The whole frame: (h, w, 1) mono. */

@@ -28,6 +28,17 @@ class FloatImage(height: Int, width: Int, channels: Int, val data: FloatArray = 
         return out
     }
 
+    /** image[:, x + offset] at every column x, the edge column repeated past either side (dualcam.runtime.arrangement.moved). */
+    fun moved(offset: Int): FloatImage {
+        if (offset == 0) return this
+        val out = FloatImage(height, width, channels)
+        for (y in 0 until height) for (x in 0 until width) {
+            val from = (x + offset).coerceIn(0, width - 1)
+            System.arraycopy(data, (y * width + from) * channels, out.data, (y * width + x) * channels, channels)
+        }
+        return out
+    }
+
     /** One channel as its own image. */
     fun channel(c: Int): FloatImage = FloatImage(height, width, 1, FloatArray(height * width) { data[it * channels + c] })
 

@@ -11,8 +11,11 @@ class GeometryError(message: String) : IllegalArgumentException(message)
 class GeometryOptions(
     /** The colour camera's side as the caller knows it; null: measured. */
     val cameraSide: CameraSide? = null,
-    /** The pair's largest disparity in full-resolution px as the caller knows it (a calibrated rig); null: measured. */
-    val maxPairDisparity: Double? = null,
+    /**
+     * The pair's smallest and largest disparity (full-resolution px, the colour camera's side positive) as the caller
+     * knows them (a calibrated rig); null: measured.
+     */
+    val pairDisparities: Pair<Double, Double>? = null,
     /** Correct a same-size pair whose rows are not aligned, instead of refusing it. */
     val rectify: Boolean = false,
     /** Colour a pair that cannot be verified or stays misaligned, instead of refusing it. */
@@ -26,8 +29,8 @@ class Geometry(
     val before: RectificationReport,
     /** The corrected pair matched again, where the colour image was warped onto the mono grid. */
     val after: RectificationReport?,
-    /** The largest disparity the working scale was chosen from (full-resolution px), or null if unknown. */
-    val disparityMaxPx: Double?,
+    /** The smallest and largest disparity the working scale and offset were chosen from (full-resolution px), or null. */
+    val disparities: Pair<Double, Double>?,
     val warnings: List<String>
 ) {
     companion object {
@@ -35,9 +38,9 @@ class Geometry(
          * The pair's arrangement for a model of `manifest`, from one set of feature matches, as
          * dualcam.runtime.geometry.measure decides it: a portrait shot is turned into rows, a colour image of another
          * resolution or field of view (or, with `rectify`, a misaligned one) is brought onto the mono grid and matched
-         * again to verify it, and the camera side and largest disparity (hence the working scale) are measured. Raises
+         * again to verify it, and the camera side and disparity range (hence the working scale and candidate offset) are measured. Raises
          * GeometryError, worded as the runtime words it, for a pair it must refuse. `options` may give the side or the
-         * largest disparity instead; the pair is still checked.
+         * disparity range instead; the pair is still checked.
          */
         fun measure(monoY: Raster, colorRgb: Raster, manifest: ModelManifest, options: GeometryOptions = GeometryOptions(),
                     monoName: String = "the mono image", colorName: String = "the colour image"): Geometry {
@@ -60,10 +63,11 @@ class Geometry(
             } else null
             val side = cameraSide(before, options.cameraSide, warnings)
             val last = after ?: before
-            val measured = if (last.tooFewMatches) null else last.disparityHigh
-            val disparity = options.maxPairDisparity ?: measured
-            arrangement = arrangement.copy(flipped = side == CameraSide.RIGHT, scale = manifest.workingScale(disparity))
-            return Geometry(arrangement, side, before, after, disparity, warnings)
+            val measured = if (last.tooFewMatches) null else Rectify.alongSide(last.disparityLow, last.disparityHigh, side)
+            val disparities = options.pairDisparities ?: measured
+            val (scale, offset) = manifest.window(disparities)
+            arrangement = arrangement.copy(flipped = side == CameraSide.RIGHT, scale = scale, offset = offset)
+            return Geometry(arrangement, side, before, after, disparities, warnings)
         }
 
         /**

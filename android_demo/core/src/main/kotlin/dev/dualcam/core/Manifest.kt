@@ -29,9 +29,12 @@ class ModelManifest(
     /** The tiles covering an image of (height, width) at the working scale. */
     fun grid(height: Int, width: Int): TileGrid = TileGrid(height, width, tileHeight, tileWidth, maxDisparity, overlap)
 
-    /** The chroma working scale for a pair whose largest disparity is `maxPairDisparity` full-resolution px (or null). */
-    fun workingScale(maxPairDisparity: Double?): Double =
-        ChromaScale.workingScale(maxPairDisparity, maxDisparity, rangeMargin, minScale)
+    /**
+     * (working scale, candidate offset) for a pair whose disparities in the network's frame span `disparities`
+     * (smallest, largest; full-resolution px; null: unmeasured).
+     */
+    fun window(disparities: Pair<Double, Double>?): Pair<Double, Int> =
+        ChromaScale.candidateWindow(disparities, maxDisparity, rangeMargin, minScale)
 
     /** The file exported for `role` (int8, fp32, mobile, mobile_int8, and the _ort files of the last three). */
     fun model(role: String): ModelFile =

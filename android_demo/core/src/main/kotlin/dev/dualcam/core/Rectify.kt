@@ -46,7 +46,10 @@ class RectificationReport(
     val rotationDeg: Double,
     /** Colour px per mono px. */
     val scale: Double,
-    /** 1st and 99th percentile of |dx| once rotation and scale are removed. */
+    /**
+     * 1st and 99th percentile of dx once rotation and scale are removed: positive where the colour camera is on the
+     * left (a converging pair, like a 3-D lens's, has both signs).
+     */
     val disparityLow: Double,
     val disparityHigh: Double,
     /** How much more the colour image's rows are scaled than its columns, relative (0 for a camera). */
@@ -75,6 +78,13 @@ object Rectify {
     const val MAX_ROTATION_DEG = 5.0
     const val MAX_SCALE_CHANGE = 0.10
     const val MAX_RESOLUTION_RATIO = 4.0
+
+    /**
+     * The (smallest, largest) disparity in the network's frame, where the colour camera is on the left, of dx running
+     * from `first` to `last` for a colour camera on `side` (RIGHT mirrors it; null is taken as left).
+     */
+    fun alongSide(first: Double, last: Double, side: CameraSide?): Pair<Double, Double> =
+        if (side == CameraSide.RIGHT) Pair(-last, -first) else Pair(first, last)
     const val MAX_ANISOTROPY = 0.10
     private const val ANISOTROPY_PAIRS = 20000
     const val MAX_SHIFT_FRACTION = 0.10
@@ -162,10 +172,9 @@ object Rectify {
             dxMedian > 0 -> CameraSide.LEFT
             else -> CameraSide.RIGHT
         }
-        val absDx = DoubleArray(dx.size) { abs(dx[it]) }
-        val low = Stats.percentile(absDx, 1.0)
-        val high = Stats.percentile(absDx, 99.0)
-        val limit = thresholdPx / (manifest?.workingScale(high) ?: 1.0)
+        val low = Stats.percentile(dx, 1.0)
+        val high = Stats.percentile(dx, 99.0)
+        val limit = thresholdPx / (manifest?.window(alongSide(low, high, side))?.first ?: 1.0)
         return RectificationReport(picked.size, false, verticalError <= limit, verticalError, limit, side, dyMedian,
             dySpread, dyCorners, uncertainty, Math.toDegrees(atan2(a, b)), 1.0 / rowScale, low, high,
             anisotropy(inMonoX, dx, monoWidth), doubleArrayOf(a, b, c))

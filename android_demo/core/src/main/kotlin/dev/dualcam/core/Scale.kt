@@ -1,11 +1,14 @@
 package dev.dualcam.core
 
+import kotlin.math.floor
 import kotlin.math.max
+import kotlin.math.min
 
 /**
- * The chroma working scale (dualcam.runtime.scale and .chroma): where a pair's disparities exceed the model's d
- * candidates, chroma is predicted on a smaller copy of the pair and brought back to full resolution guided by the
- * mono image, which carries the detail.
+ * The chroma working scale and candidate window (dualcam.runtime.scale and .chroma): where a pair's disparities do not
+ * fit the model's d candidates, chroma is predicted on a smaller copy of the pair and brought back to full resolution
+ * guided by the mono image, which carries the detail; a pair whose disparities start far from 0 (a close-up, a wide
+ * baseline, converging lenses) has its candidates start there instead, so only their span has to fit.
  */
 object ChromaScale {
     /**
@@ -15,6 +18,26 @@ object ChromaScale {
     fun workingScale(maxPairDisparity: Double?, maxDisparity: Int, margin: Double, minScale: Double): Double =
         if (maxPairDisparity == null || maxPairDisparity <= margin * maxDisparity) 1.0
         else max(minScale, margin * maxDisparity / maxPairDisparity)
+
+    /** Working-scale px kept between a moved window's first candidate and the smallest measured disparity. */
+    fun lowSlack(maxDisparity: Int, margin: Double): Int = roundHalfEven((1 - margin) * maxDisparity / 2)
+
+    /**
+     * (working scale, offset) for a pair whose disparities in the network's frame span `disparities` (smallest, largest;
+     * full-resolution px; null: unmeasured): candidates from 0 where they keep the highest scale and reach the smallest
+     * disparity to within a working-scale px, else a window from lowSlack below the smallest disparity.
+     */
+    fun candidateWindow(disparities: Pair<Double, Double>?, maxDisparity: Int, margin: Double, minScale: Double): Pair<Double, Int> {
+        if (disparities == null) return Pair(1.0, 0)
+        val (lowest, largest) = disparities
+        val slack = lowSlack(maxDisparity, margin)
+        val fromZero = workingScale(max(largest, 0.0), maxDisparity, margin, minScale)
+        val span = largest - lowest
+        val moved = if (span <= 0) 1.0 else max(minScale, min(1.0, (margin * maxDisparity - slack - 1) / span))
+        if (fromZero * lowest >= -1 && moved <= fromZero) return Pair(fromZero, 0)
+        val offset = floor(moved * lowest).toInt() - slack
+        return Pair(moved, if (lowest >= 0) max(offset, 0) else offset)
+    }
 
     /** Python's round(): half to even. */
     fun roundHalfEven(value: Double): Int = Math.rint(value).toInt()

@@ -25,10 +25,10 @@ class CoreTest {
     private val probeManifest = ModelManifest(16, 32, 8, 4, 0.85, 0.125, emptyMap())
 
     /** Random images have nothing to match: the pair is taken as given, with this side and disparity. */
-    private fun colorizeWithProbe(mono: FloatImage, color: FloatImage, side: CameraSide, maxPairDisparity: Double?): Pair<Colorized, Collected> {
+    private fun colorizeWithProbe(mono: FloatImage, color: FloatImage, side: CameraSide, disparities: Pair<Double, Double>?): Pair<Colorized, Collected> {
         val image = Collected(mono.height, mono.width)
         val result = TileSession(probeManifest, "int8") { ProbeBackend(16, 32, 8) }.use {
-            Colorizer(it).colorize(mono, color, image, GeometryOptions(side, maxPairDisparity, acceptUnverified = true))
+            Colorizer(it).colorize(mono, color, image, GeometryOptions(side, disparities, acceptUnverified = true))
         }
         return Pair(result, image)
     }
@@ -107,8 +107,8 @@ class CoreTest {
     fun colorCameraOnTheRightIsTheMirroredProblem() {
         val mono = FloatImage(64, 96, 1, FloatArray(64 * 96) { ((it * 37) % 101) / 100f })
         val color = FloatImage(64, 96, 3, FloatArray(64 * 96 * 3) { ((it * 53) % 97) / 96f })
-        val (right, rightImage) = colorizeWithProbe(mono, color, CameraSide.RIGHT, 20.0)
-        val (_, mirrored) = colorizeWithProbe(mono.flippedHorizontally(), color.flippedHorizontally(), CameraSide.LEFT, 20.0)
+        val (right, rightImage) = colorizeWithProbe(mono, color, CameraSide.RIGHT, Pair(0.0, 20.0))
+        val (_, mirrored) = colorizeWithProbe(mono.flippedHorizontally(), color.flippedHorizontally(), CameraSide.LEFT, Pair(0.0, 20.0))
         assertTrue(right.flipped)
         assertEquals(0.85 * 8 / 20.0, right.scale, 1e-12)
         // Equal but for rounding: the runtime scales before it flips, and area weights are not mirror-exact.

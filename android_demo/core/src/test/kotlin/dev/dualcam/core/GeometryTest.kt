@@ -193,7 +193,8 @@ class GeometryTest {
 
     /**
      * A golden GEOMETRY_CASES pair measured by the Kotlin matcher: the same refusal (its kind and telling words), or
-     * the same side, arrangement and correction with a working scale within 10 % of the runtime's.
+     * the same side, arrangement and correction with a working scale within 10 % of the runtime's and a candidate
+     * offset within a px.
      */
     private fun assertMeasuredAsTheRuntime(name: String) {
         val case = Golden.list(Golden.root["geometry_cases"]).first { it["name"] == name }
@@ -219,6 +220,7 @@ class GeometryTest {
         assertEquals("$name: corrected", case["corrected"], geometry.arrangement.colorToMono != null)
         val scale = geometry.arrangement.scale
         assertEquals("$name: working scale $scale", case.number("chroma_scale"), scale, 0.1 * case.number("chroma_scale"))
+        assertEquals("$name: candidate offset", case.number("candidate_offset"), geometry.arrangement.offset.toDouble(), 1.0)
     }
 
     @Test
@@ -253,13 +255,13 @@ class GeometryTest {
 
     @Test
     fun givenSideAndDisparityOverrideTheMeasurementButThePairIsStillChecked() {
-        val measured = Geometry.measure(Pairs.sampleMono, Pairs.sampleColor, manifest, GeometryOptions(CameraSide.RIGHT, 150.0))
+        val measured = Geometry.measure(Pairs.sampleMono, Pairs.sampleColor, manifest, GeometryOptions(CameraSide.RIGHT, Pair(0.0, 150.0)))
         assertEquals(CameraSide.RIGHT, measured.cameraSide)
         assertTrue(measured.arrangement.flipped)
-        assertEquals(manifest.workingScale(150.0), measured.arrangement.scale, 0.0)
+        assertEquals(manifest.window(Pair(0.0, 150.0)).first, measured.arrangement.scale, 0.0)
         assertTrue(measured.warnings.any { "camera side right was given, but the matches put the colour camera on the left" in it })
         try {
-            Geometry.measure(Pairs.sampleMono, Pairs.rolled(Pairs.sampleColor, 8), manifest, GeometryOptions(CameraSide.LEFT, 58.0))
+            Geometry.measure(Pairs.sampleMono, Pairs.rolled(Pairs.sampleColor, 8), manifest, GeometryOptions(CameraSide.LEFT, Pair(0.0, 58.0)))
             fail("a misaligned pair with its side and disparity given")
         } catch (error: GeometryError) {
             assertTrue(error.message!!, error.message!!.startsWith("the colour image: the pair is not rectified"))

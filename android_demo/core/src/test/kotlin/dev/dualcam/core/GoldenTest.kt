@@ -21,15 +21,18 @@ class GoldenTest {
     }
 
     @Test
-    fun workingScaleMatchesTheRuntime() {
-        val g = Golden.section("working_scale")
+    fun candidateWindowMatchesTheRuntime() {
+        val g = Golden.section("candidate_window")
         val manifest = Manifests.shipped()
         assertEquals("range margin in the manifest", g.number("range_margin"), manifest.rangeMargin, 0.0)
         assertEquals("min scale in the manifest", g.number("min_scale"), manifest.minScale, 0.0)
         for (case in Golden.list(g["cases"])) {
-            val measured = case["measured"] as Double?
+            val measured = case["measured"]?.let { Golden.doubles(it).let { (low, high) -> Pair(low, high) } }
             val model = ModelManifest(256, 512, case.int("max_disparity"), 32, manifest.rangeMargin, manifest.minScale, emptyMap())
-            assertEquals("scale for $measured px with d ${model.maxDisparity}", case.number("scale"), model.workingScale(measured), 1e-15)
+            val (scale, offset) = model.window(measured)
+            val expected = Golden.doubles(case["window"])
+            assertEquals("scale for $measured px with d ${model.maxDisparity}", expected[0], scale, 1e-15)
+            assertEquals("offset for $measured px with d ${model.maxDisparity}", expected[1].toInt(), offset)
         }
     }
 
@@ -143,8 +146,10 @@ class GoldenTest {
         assertTrue("portrait and landscape, both sides", cases.map { Pair(it["transposed"], it["flipped"]) }.toSet().size == 4)
         for (case in cases) {
             val scale = case.number("scale")
-            val arrangement = Arrangement(mono.height, mono.width, case["transposed"] as Boolean, case["flipped"] as Boolean, scale)
-            val what = "${if (arrangement.transposed) "transposed" else "landscape"}, ${if (arrangement.flipped) "flipped" else "as given"}, scale $scale"
+            val offset = case.int("offset")
+            val arrangement = Arrangement(mono.height, mono.width, case["transposed"] as Boolean, case["flipped"] as Boolean,
+                scale, offset = offset)
+            val what = "${if (arrangement.transposed) "transposed" else "landscape"}, ${if (arrangement.flipped) "flipped" else "as given"}, scale $scale, offset $offset"
             val probe = ProbeBackend(manifest.tileHeight, manifest.tileWidth, manifest.maxDisparity)
             val prediction = Chroma.predict(mono, color, arrangement, manifest, probe)
             assertEquals("$what: tiles", case.int("tiles"), prediction.grid.size)
@@ -155,16 +160,23 @@ class GoldenTest {
             Chroma.merge(mono, prediction.cbcr, merged)
             assertRgbClose(what, Golden.ints(case["rgb"]), merged)
             if (arrangement.transposed) continue
-            // The Colorizer reaches the same arrangement from the camera side and the largest disparity that gives
-            // this working scale (random images have nothing to match: taken as they are), and runs the same stages.
-            val disparity = if (scale == 1.0) null else manifest.rangeMargin * manifest.maxDisparity / scale
+            // The Colorizer reaches the same arrangement from the camera side and the disparity range that gives this
+            // working scale and offset (random images have nothing to match: taken as they are), and runs the same stages.
+            val slack = ChromaScale.lowSlack(manifest.maxDisparity, manifest.rangeMargin)
+            val lowest = (offset + slack + 0.5) / scale  // candidateWindow's start, inverted
+            val disparities = when {
+                offset != 0 -> Pair(lowest, lowest + (manifest.rangeMargin * manifest.maxDisparity - slack - 1) / scale)
+                scale == 1.0 -> null
+                else -> Pair(0.0, manifest.rangeMargin * manifest.maxDisparity / scale)
+            }
             val side = if (arrangement.flipped) CameraSide.RIGHT else CameraSide.LEFT
             val colorizerProbe = ProbeBackend(manifest.tileHeight, manifest.tileWidth, manifest.maxDisparity)
             val colored = Collected(mono.height, mono.width)
             val result = TileSession(manifest, "int8") { colorizerProbe }.use {
-                Colorizer(it).colorize(mono, color, colored, GeometryOptions(side, disparity, acceptUnverified = true))
+                Colorizer(it).colorize(mono, color, colored, GeometryOptions(side, disparities, acceptUnverified = true))
             }
             assertEquals(what, scale, result.scale, 1e-12)
+            assertEquals(what, offset, result.geometry.arrangement.offset)
             assertEquals(what, arrangement.flipped, result.flipped)
             assertEquals("$what: Colorizer's tiles", case.int("tiles"), result.grid.size)
             assertEquals("$what: Colorizer's tiles run", case.int("tiles"), colorizerProbe.calls)

@@ -7,7 +7,8 @@ import org.junit.Test
 /**
  * A phone's heap: 12-megapixel pairs through the whole pipeline (geometry included) with a probe in place of the
  * network, run by `make junit` in a JVM of its own with -Xmx256m. The pair is a synthetic scene (smooth random
- * texture, colour varying across it) seen by the colour camera `disparity` px to the left, so its geometry is known.
+ * texture, colour varying across it) seen by the colour camera up to `disparity` px to the left (a plane sloping from
+ * infinity at the top row to `disparity` at the bottom one), so its geometry is known.
  */
 class MemoryTest {
     /** Value noise: random levels on a grid `cell` px apart, bilinearly interpolated; deterministic in `seed`. */
@@ -32,14 +33,15 @@ class MemoryTest {
     private fun scene(x: Double, y: Double, channel: Int): Double =
         0.15 + 0.45 * noise(x, y, 48, 1) + 0.25 * noise(x, y, 12, 2) + 0.15 * noise(x, y, 400, 3 + channel)
 
-    /** (mono, colour) of a width x height pair, the colour camera left of the mono camera by `disparity` px. */
+    /** (mono, colour) of a width x height pair, the colour camera left of the mono camera by 0..`disparity` px. */
     private fun pair(height: Int, width: Int, disparity: Int): Pair<ByteImage, ByteImage> {
         val mono = ByteImage(height, width, 1)
         val color = ByteImage(height, width, 3)
         for (y in 0 until height) for (x in 0 until width) {
             val rgb = FloatArray(3) { scene(x.toDouble(), y.toDouble(), it).toFloat() }
             mono.data[y * width + x] = Math.round(Color.luma(rgb[0], rgb[1], rgb[2]) * 255).toByte()
-            for (c in 0..2) color.data[(y * width + x) * 3 + c] = Math.round(scene((x - disparity).toDouble(), y.toDouble(), c) * 255).toByte()
+            val shift = disparity * y.toDouble() / (height - 1)
+            for (c in 0..2) color.data[(y * width + x) * 3 + c] = Math.round(scene(x - shift, y.toDouble(), c) * 255).toByte()
         }
         return Pair(mono, color)
     }
@@ -76,8 +78,8 @@ class MemoryTest {
         assertTrue("run with -Xmx256m (make junit does)", Runtime.getRuntime().maxMemory() <= 256L shl 20)
         val result = colorize(3000, 4000, 150)
         assertEquals(CameraSide.LEFT, result.geometry.cameraSide)
-        assertEquals(150.0, result.geometry.disparityMaxPx!!, 15.0)
-        assertEquals(Manifests.shipped().workingScale(150.0), result.scale, 0.1 * result.scale)
+        assertEquals(150.0, result.geometry.disparities!!.second, 15.0)
+        assertEquals(Manifests.shipped().window(Pair(0.0, 150.0)).first, result.scale, 0.1 * result.scale)
     }
 
     @Test

@@ -16,13 +16,15 @@ import javax.imageio.ImageIO
 import kotlin.system.exitProcess
 
 const val USAGE = """usage:
-  dualcam-jvm colorize MONO COLOR -o OUT [--side left|right] [--max-disparity PX] [--rectify] [--accept-unverified]
+  dualcam-jvm colorize MONO COLOR -o OUT [--side left|right] [--max-disparity PX [--min-disparity PX]] [--rectify]
+                       [--accept-unverified]
                        [--model ROLE] [--models DIR] [--budget MB] [--threads N]
   dualcam-jvm bench MONO COLOR [--provider cpu] [--model ROLE] [--models DIR] [--repeats N] [--threads N]
 The Kotlin core with onnxruntime's C API on the desktop JVM. The pair's geometry is measured as dualcam-run
 measures it (the colour camera's side, portrait or landscape, a colour image of another size brought onto the mono
-grid, the largest disparity and so the working scale; a misaligned or unverifiable pair is refused, exit code 2);
---side and --max-disparity give the side or the largest disparity (full-resolution px) instead. The output is an
+grid, the disparity range and so the working scale and where the candidates start; a misaligned or unverifiable pair
+is refused, exit code 2); --side and --max-disparity (with --min-disparity, default 0) give the side or the disparity
+range (full-resolution px) instead. The output is an
 8-bit PNG, written a strip at a time."""
 
 /**
@@ -125,7 +127,8 @@ fun main(args: Array<String>) {
             "right" -> CameraSide.RIGHT
             else -> throw IllegalArgumentException("--side is left or right")
         }
-        val geometry = GeometryOptions(side, options.get("max-disparity")?.toDouble(), options.has("rectify"),
+        val disparities = options.get("max-disparity")?.let { Pair(options.get("min-disparity", "0")!!.toDouble(), it.toDouble()) }
+        val geometry = GeometryOptions(side, disparities, options.has("rectify"),
             options.has("accept-unverified"))
         val budget = options.get("budget", Colorizer.DEFAULT_BUDGET_MB.toString())!!.toInt()
         val result = PngWriter(output, mono.width, mono.height).use { png ->
@@ -140,7 +143,8 @@ fun main(args: Array<String>) {
             "\"transposed\": ${measured.arrangement.transposed}, \"flipped\": ${result.flipped}, " +
             "\"corrected\": ${measured.arrangement.colorToMono != null}, " +
             "\"vertical_error_px\": ${(corrected ?: measured.before).verticalError.takeIf { it.isFinite() }}, " +
-            "\"disparity_max_px\": ${measured.disparityMaxPx}, \"chroma_scale\": ${result.scale}, \"tiles\": ${result.grid.size}, " +
+            "\"disparity_min_px\": ${measured.disparities?.first}, \"disparity_max_px\": ${measured.disparities?.second}, " +
+            "\"chroma_scale\": ${result.scale}, \"candidate_offset\": ${measured.arrangement.offset}, \"tiles\": ${result.grid.size}, " +
             "\"memory_arena\": ${result.memory.memoryArena}, \"geometry_seconds\": ${seconds(result.geometrySeconds)}, " +
             "\"model_seconds\": ${seconds(result.modelSeconds)}, \"total_seconds\": ${seconds(result.totalSeconds)}, " +
             "\"peak_rss_mb\": ${Benchmark.peakResidentMb()}, \"max_heap_mb\": ${Runtime.getRuntime().maxMemory() shr 20}, " +

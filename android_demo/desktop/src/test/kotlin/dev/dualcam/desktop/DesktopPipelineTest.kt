@@ -62,7 +62,8 @@ class DesktopPipelineTest {
         assertEquals(runtime.text("camera_side"), measured.geometry.cameraSide.label)
         assertFalse(measured.geometry.arrangement.transposed)
         assertEquals(runtime.number("chroma_scale"), measured.scale, 0.1 * runtime.number("chroma_scale"))
-        val (given, reference) = colorize(GeometryOptions(CameraSide.LEFT, runtime.number("disparity_max_px")))
+        val disparities = Golden.doubles(runtime["disparities"]).let { (low, high) -> Pair(low, high) }
+        val (given, reference) = colorize(GeometryOptions(CameraSide.LEFT, disparities))
         assertEquals(runtime.number("chroma_scale"), given.scale, 1e-12)
         assertEquals(given.grid.size, measured.grid.size)
         val truth = Pairs.motorcycleRight
