@@ -3,6 +3,8 @@
 Three sources give the views, all cut to the same (height, width + d) window: the procedural scenes of
 `synthetic` (the default, needs nothing on disk), a SceneFlow download (the paper's training set) and real
 colour stereo photographs (grey one view and it is a labelled real capture); `MixedDataset` interleaves them.
+`UnlabelledPairs` gives windows of real pairs whose mono view's colours are not known (or not used), for the
+luma-reconstruction loss alone. Every item says whether its target is a label ("labelled": 1 or 0).
 """
 from __future__ import annotations
 
@@ -14,8 +16,9 @@ import torch
 from torch.utils.data import Dataset
 
 from dualcam.runtime.color import rgb_to_ycbcr
+from dualcam.runtime.confidence import LOW, stereo_consistency
 
-from .pairs import SceneFlowIndex, load_dev_pair
+from .pairs import RealPair, SceneFlowIndex, load_dev_pair, read_rgb
 from .simulate import CameraModel, simulate_training_capture
 from .synthetic import SceneConfig, sample
 
@@ -56,15 +59,32 @@ class StereoTrainingSet(Dataset):
             mono_view, color_view = left[:, ::-1], right[:, ::-1]
         full_width = self.width + self.max_disparity
         mono_view = mono_view[:, : self.width]
-        ref_width = self.width if rng.random() < self.edge_fraction else full_width
+        ref_width = self.reference_width(rng)
         mono_y, color_rgb = simulate_training_capture(mono_view, color_view[:, :ref_width], rng, self.camera)
-        reference = np.pad(rgb_to_ycbcr(color_rgb), ((0, 0), (0, full_width - ref_width), (0, 0)), mode="edge")
-        return {
-            "mono_y": to_tensor(mono_y),
-            "ref_y": to_tensor(reference[..., 0]),
-            "ref_cbcr": to_tensor(reference[..., 1:]),
-            "target": to_tensor(rgb_to_ycbcr(mono_view)[..., 1:]),
-        }
+        return training_item(mono_y, color_rgb, full_width, rgb_to_ycbcr(mono_view)[..., 1:])
+
+    def reference_width(self, rng: np.random.Generator) -> int:
+        """The reference's width: all d candidates, or (edge_fraction) cut to the mono width like a right border."""
+        return self.width if rng.random() < self.edge_fraction else self.width + self.max_disparity
+
+
+def training_item(mono_y: np.ndarray, color_rgb: np.ndarray, full_width: int, target: np.ndarray | None) -> dict:
+    """The network's inputs, the reference edge-replicated to `full_width`; target None: an unlabelled item.
+    "seen" marks the mono pixels whose match block matching finds consistently both ways (not occluded, not
+    ambiguous): where the luma-reconstruction loss applies."""
+    reference = np.pad(rgb_to_ycbcr(color_rgb), ((0, 0), (0, full_width - color_rgb.shape[1]), (0, 0)), mode="edge")
+    width = mono_y.shape[1]
+    padded = np.pad(mono_y, ((0, 0), (0, full_width - width)), mode="edge")  # both of one width for the check
+    seen = stereo_consistency(padded, reference[..., 0], full_width - width)[:, :width] > LOW
+    labelled = target is not None
+    return {
+        "mono_y": to_tensor(mono_y),
+        "ref_y": to_tensor(reference[..., 0]),
+        "ref_cbcr": to_tensor(reference[..., 1:]),
+        "target": to_tensor(target if labelled else np.zeros((*mono_y.shape, 2), np.float32)),
+        "labelled": torch.tensor(float(labelled)),
+        "seen": to_tensor(seen.astype(np.float32)),
+    }
 
 
 class SyntheticStereoDataset(StereoTrainingSet):
@@ -170,3 +190,46 @@ class MixedDataset(Dataset):
     def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
         choice = np.random.default_rng((self.seed, index, 2)).choice(len(self.sources), p=self.weights)
         return self.sources[choice][index]
+
+
+class UnlabelledPairs(RealStereoDataset):
+    """Windows of real pairs for the luma-reconstruction loss alone: nothing here is a colour label.
+
+    A folder holds a mono+colour capture (mono.png and color.png, on one grid, rows aligned; used as captured, the
+    colour camera brought to the left by a mirror if the matches put it on the right), or a colour stereo pair
+    (left.png and right.png; one view greyed through the simulated mono camera, its colours never used).
+    """
+
+    def __init__(self, folders: list[Path], seed: int, height: int, width: int, max_disparity: int,
+                 edge_fraction: float = 0.25, camera: CameraModel | None = None):
+        StereoTrainingSet.__init__(self, seed, height, width, max_disparity, edge_fraction, camera)
+        if not folders:
+            raise ValueError("no unlabelled pairs given")
+        self.captured = [(Path(folder) / "mono.png").exists() for folder in folders]
+        self.pairs, self.ranges = [], []
+        for folder, captured in zip(folders, self.captured):
+            pair = load_capture(folder) if captured else load_dev_pair(folder)
+            low, high = disparity_percentiles(pair.left, pair.right)
+            if captured and low + high < 0:  # the colour camera on the right: mirror into the network's arrangement
+                pair, (low, high) = RealPair(pair.name, pair.left[:, ::-1], pair.right[:, ::-1], None), (-high, -low)
+            self.pairs.append(pair)
+            self.ranges.append((low, high))
+
+    def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
+        if not self.captured[index % len(self.pairs)]:
+            item = super().__getitem__(index)
+            return {**item, "target": torch.zeros_like(item["target"]), "labelled": torch.tensor(0.0)}
+        rng = np.random.default_rng((self.seed, index, 1))
+        color_view, mono_view = self.views(index, rng)
+        return training_item(np.ascontiguousarray(mono_view[:, : self.width, 0]),
+                             color_view[:, : self.reference_width(rng)], self.width + self.max_disparity, None)
+
+
+def load_capture(folder: str | Path) -> RealPair:
+    """A mono+colour capture folder as a RealPair: left = the colour image, right = the mono image (grey RGB)."""
+    folder = Path(folder)
+    color, mono = read_rgb(folder / "color.png"), read_rgb(folder / "mono.png")
+    if color.shape != mono.shape:
+        raise ValueError(f"{folder / 'color.png'} is {color.shape[:2]}, mono.png is {mono.shape[:2]}: "
+                         "bring both onto one grid first")
+    return RealPair(folder.name, color, mono, None)

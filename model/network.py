@@ -74,16 +74,22 @@ class DualCamNet(nn.Module):
         residue = self.residue(torch.cat([chroma, luma], dim=1))
         return rough + residue.view(batch, channels, *rough.shape[-2:])
 
-    def forward(self, mono_y: Tensor, ref_y: Tensor, ref_cbcr: Tensor, matching: Matching | None = None) -> Tensor:
-        """`matching` replaces `match` with an equal export rewrite (model/implementations.py)."""
+    def forward(self, mono_y: Tensor, ref_y: Tensor, ref_cbcr: Tensor, matching: Matching | None = None,
+                reconstruct_luma: bool = False) -> Tensor | tuple[Tensor, Tensor]:
+        """`matching` replaces `match` with an equal export rewrite (model/implementations.py). `reconstruct_luma`
+        (training): also the weight volume applied to the reference luma, sum_k W_k * Y_R(i + k), which must
+        reproduce the mono luma where the pixel is visible to both cameras: (chroma, luma)."""
         height, width = mono_y.shape[-2:]
         stride = self.config.stride
         if height % stride or width % stride:
             raise ValueError(f"input {height}x{width} must be a multiple of {stride}; pad it first")
         ref_y = self.pad_reference(ref_y, width)
         ref_cbcr = self.pad_reference(ref_cbcr, width)
-        rough = (self.match if matching is None else matching)(self.features(mono_y), self.features(ref_y), ref_cbcr)
-        return self.refine(rough, mono_y) if self.config.color_residue else rough
+        averaged = torch.cat([ref_cbcr, ref_y], dim=1) if reconstruct_luma else ref_cbcr  # W does not see channels
+        rough = (self.match if matching is None else matching)(self.features(mono_y), self.features(ref_y), averaged)
+        chroma, luma = (rough[:, :2], rough[:, 2:]) if reconstruct_luma else (rough, None)
+        chroma = self.refine(chroma, mono_y) if self.config.color_residue else chroma
+        return (chroma, luma) if reconstruct_luma else chroma
 
     def num_params(self) -> int:
         return sum(p.numel() for p in self.parameters())

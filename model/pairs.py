@@ -75,9 +75,9 @@ def load_dev_pair(folder: str | Path) -> RealPair:
     return RealPair(folder.name, left, right, disp)
 
 
-def list_pairs(root: str | Path) -> list[Path]:
-    """Folders under `root` (itself included) holding left.png and right.png, sorted. Symlinked folders
-    are followed (a folder reached twice, e.g. through a loop, counts once)."""
+def list_pairs(root: str | Path, captures: bool = False) -> list[Path]:
+    """Folders under `root` (itself included) holding left.png and right.png (with `captures`, also mono.png and
+    color.png), sorted. Symlinked folders are followed (a folder reached twice, e.g. through a loop, counts once)."""
     found, seen = [], set()
     for folder, subfolders, files in os.walk(root, followlinks=True):
         real = os.path.realpath(folder)
@@ -85,7 +85,7 @@ def list_pairs(root: str | Path) -> list[Path]:
             subfolders.clear()
             continue
         seen.add(real)
-        if "left.png" in files and "right.png" in files:
+        if {"left.png", "right.png"} <= set(files) or captures and {"mono.png", "color.png"} <= set(files):
             found.append(Path(folder))
     return sorted(found)
 

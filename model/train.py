@@ -24,8 +24,9 @@ from tqdm import tqdm
 
 from .checkpoint import load_checkpoint, save_checkpoint
 from .config import PRESETS, DualCamConfig, preset
-from .dataset import MixedDataset, RealStereoDataset, SceneFlowDataset, SyntheticStereoDataset
+from .dataset import MixedDataset, RealStereoDataset, SceneFlowDataset, SyntheticStereoDataset, UnlabelledPairs
 from .evaluate import EVAL_CAMERAS, evaluate_method, list_pairs, network_method
+from .losses import chroma_loss, luma_reconstruction_loss
 from .network import DualCamNet
 from .simulate import CameraModel
 
@@ -72,6 +73,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="real rectified colour stereo pairs (folders with left.png and right.png, or folders of "
                         "them) mixed into the training scenes: grey one view and it is a labelled real capture")
     p.add_argument("--real-fraction", type=float, default=0.5, help="share of training items from --real-pairs")
+    p.add_argument("--luma-weight", type=float, default=0.0,
+                   help="weight of the luma-reconstruction loss (model/losses.py), which needs no colour label: "
+                        "the weight volume applied to the reference luma must give back the mono luma")
+    p.add_argument("--finetune-pairs", type=Path, nargs="+", default=[], metavar="DIR",
+                   help="adapt to these real pairs without colour labels (folders with mono.png and color.png, a "
+                        "mono+colour capture, or left.png and right.png), with the luma loss alone and BatchNorm "
+                        "frozen; they replace the training scenes; needs --luma-weight > 0")
     p.add_argument("--camera", choices=list(TRAINING_CAMERAS), default="realistic",
                    help="realistic: the two cameras differ as phone cameras do (simulate.CameraModel); "
                         "aligned: the same without residual misalignment; ideal: only the setup noise (ablations)")
@@ -93,10 +101,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                        help="BatchNorm in float32 under bf16 autocast (CUDA's 5-D bf16 BatchNorm kernels are slow)")
     speed.add_argument("--compile", action="store_true", help="torch.compile the training step's model")
     args = p.parse_args(argv)
-    for option, folders in (("--val-dir", [args.val_dir] if args.val_dir else []), ("--real-pairs", args.real_pairs)):
+    if args.finetune_pairs and not args.luma_weight > 0:
+        p.error("--finetune-pairs needs --luma-weight > 0: without colour labels the luma loss is all there is")
+    for option, folders in (("--val-dir", [args.val_dir] if args.val_dir else []), ("--real-pairs", args.real_pairs),
+                            ("--finetune-pairs", args.finetune_pairs)):
         for folder in folders:
-            if not list_pairs(folder):
-                p.error(f"{option} {folder}: no pairs (folders with left.png and right.png)")
+            if not list_pairs(folder, captures=option == "--finetune-pairs"):
+                p.error(f"{option} {folder}: no pairs (folders with left.png and right.png"
+                        + (", or mono.png and color.png)" if option == "--finetune-pairs" else ")"))
     if not 0 < args.real_fraction <= 1:
         p.error(f"--real-fraction must be in (0, 1], not {args.real_fraction}")
     return args
@@ -162,7 +174,10 @@ def train(args: argparse.Namespace) -> DualCamNet:
             if args.sceneflow else
             SyntheticStereoDataset(args.seed, height, width, config.max_disparity, camera=camera,
                                    textures=str(args.textures) if args.textures else None))
-    if args.real_pairs:
+    if args.finetune_pairs:
+        data = UnlabelledPairs([d for root in args.finetune_pairs for d in list_pairs(root, captures=True)], args.seed,
+                               height, width, config.max_disparity, camera=camera)
+    elif args.real_pairs:
         real = RealStereoDataset([d for root in args.real_pairs for d in list_pairs(root)], args.seed, height, width,
                                  config.max_disparity, camera=camera)
         data = MixedDataset([(1 - args.real_fraction, data), (args.real_fraction, real)], args.seed)
@@ -176,7 +191,7 @@ def train(args: argparse.Namespace) -> DualCamNet:
         log = (args.out / "log.jsonl").open("a")
         print(f"dualcam-train: {args.preset} {config.to_dict()} params={model.num_params():,} "
               f"world={world} device={device} from step {step}", flush=True)
-    model.train()
+    set_training(model, freeze_batchnorm=bool(args.finetune_pairs))
     if args.profile:
         profile_steps(net, loader, optimizer, args, device)
         return model
@@ -185,7 +200,7 @@ def train(args: argparse.Namespace) -> DualCamNet:
     for batch in loader:
         for group in optimizer.param_groups:
             group["lr"] = learning_rate(args, step)
-        loss = train_step(net, batch, optimizer, args.bf16, device)
+        loss = train_step(net, batch, optimizer, args.bf16, device, args.luma_weight)
         step += 1
         if not math.isfinite(loss.item()):  # stop before a checkpoint holds the damage; the last one is intact
             raise SystemExit(f"dualcam-train: the loss is {loss.item()} at step {step}; stopped, {last} is from "
@@ -202,7 +217,7 @@ def train(args: argparse.Namespace) -> DualCamNet:
         if args.val_dir is not None and (step % args.val_every == 0 or step == args.iters):
             record["val_cpsnr"] = validate(model, args.val_dir)
             tqdm.write(f"step {step}: validation CPSNR {record['val_cpsnr']}")
-            model.train()
+            set_training(model, freeze_batchnorm=bool(args.finetune_pairs))
         log.write(json.dumps(record) + "\n")
         log.flush()
         if step % args.ckpt_every == 0 or step == args.iters or out_of_time:
@@ -217,6 +232,16 @@ def train(args: argparse.Namespace) -> DualCamNet:
     if distributed:
         dist.destroy_process_group()
     return model
+
+
+def set_training(model: nn.Module, freeze_batchnorm: bool) -> None:
+    """Training mode; with `freeze_batchnorm` the BatchNorms keep normalising with their learned statistics (a few
+    real pairs are too few to estimate new ones from)."""
+    model.train()
+    if freeze_batchnorm:
+        for module in model.modules():
+            if isinstance(module, nn.modules.batchnorm._BatchNorm):
+                module.eval()
 
 
 def load_init(model: DualCamNet, path: Path) -> None:
@@ -253,11 +278,14 @@ def out_of_time_everywhere(minutes: float | None, since: float, distributed: boo
 
 
 def train_step(net: nn.Module, batch: dict[str, torch.Tensor], optimizer: torch.optim.Optimizer,
-               bf16: bool, device: torch.device) -> torch.Tensor:
+               bf16: bool, device: torch.device, luma_weight: float = 0.0) -> torch.Tensor:
     batch = {k: v.to(device, non_blocking=True) for k, v in batch.items()}
     with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
-        pred = net(batch["mono_y"], batch["ref_y"], batch["ref_cbcr"])
-    loss = torch.nn.functional.mse_loss(pred.float(), batch["target"])
+        out = net(batch["mono_y"], batch["ref_y"], batch["ref_cbcr"], reconstruct_luma=luma_weight > 0)
+    pred, luma = out if luma_weight > 0 else (out, None)
+    loss = chroma_loss(pred, batch["target"], batch["labelled"])
+    if luma is not None:
+        loss = loss + luma_weight * luma_reconstruction_loss(luma, batch["mono_y"], batch["seen"])
     optimizer.zero_grad(set_to_none=True)
     loss.backward()
     optimizer.step()
@@ -281,18 +309,18 @@ def profile_steps(net: nn.Module, loader: DataLoader, optimizer: torch.optim.Opt
         raise SystemExit(f"--profile {args.profile} needs --iters of at least {warmup + 2 * args.profile}")
     loaded = iter(loader)
     batches = [next(loaded) for _ in range(warmup + 2 * args.profile)]  # rendered before the clock starts
-    losses = [train_step(net, batch, optimizer, args.bf16, device) for batch in batches[:warmup]]
+    losses = [train_step(net, batch, optimizer, args.bf16, device, args.luma_weight) for batch in batches[:warmup]]
     times = []
     for batch in batches[warmup:warmup + args.profile]:
         synchronize()
         start = time.perf_counter()
-        losses.append(train_step(net, batch, optimizer, args.bf16, device))
+        losses.append(train_step(net, batch, optimizer, args.bf16, device, args.luma_weight))
         synchronize()
         times.append(time.perf_counter() - start)
     activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if device.type == "cuda" else [])
     with profile(activities=activities) as prof:
         for batch in batches[warmup + args.profile:]:
-            losses.append(train_step(net, batch, optimizer, args.bf16, device))
+            losses.append(train_step(net, batch, optimizer, args.bf16, device, args.luma_weight))
         synchronize()
     if device.type == "cuda":  # kernels only: an operator's device time is its kernels', counted once
         events = [(e.key, e.self_device_time_total) for e in prof.key_averages() if e.device_type == DeviceType.CUDA]
@@ -328,6 +356,8 @@ def training_record(args: argparse.Namespace, world: int, device: torch.device) 
     return {"preset": args.preset, "data": str(args.sceneflow or "synthetic"), "overrides": args.set,
             "real_pairs": sorted(d.name for root in args.real_pairs for d in list_pairs(root)),
             "real_fraction": args.real_fraction if args.real_pairs else 0.0,
+            "finetune_pairs": sorted(d.name for root in args.finetune_pairs for d in list_pairs(root, captures=True)),
+            "luma_weight": args.luma_weight,
             "textures": str(args.textures) if args.textures else None, "camera": args.camera,
             "init": str(args.init) if args.init else None,
             "seed": args.seed, "iters": args.iters, "batch": args.batch, "world": world, "crop": args.crop, "optimizer": args.optimizer,

@@ -236,8 +236,54 @@ def test_training_mixes_real_pairs_and_validates_on_real_pairs(tmp_path):
 
 @pytest.mark.parametrize("argv, message", [(["--preset", "nosuch"], "invalid choice: 'nosuch'"),
                                            (["--val-dir", "/nonexistent"], "--val-dir /nonexistent: no pairs"),
-                                           (["--real-fraction", "0"], "--real-fraction")])
+                                           (["--real-fraction", "0"], "--real-fraction"),
+                                           (["--finetune-pairs", "/nonexistent", "--luma-weight", "1"],
+                                            "--finetune-pairs /nonexistent: no pairs"),
+                                           (["--finetune-pairs", str(ROOT / "runtime")], "needs --luma-weight > 0")])
 def test_bad_training_options_are_refused_before_training(tmp_path, capsys, argv, message):
     with pytest.raises(SystemExit) as exit_:
         parse_args(["--out", str(tmp_path)] + argv)
     assert exit_.value.code == 2 and message in capsys.readouterr().err
+
+
+def test_the_luma_loss_is_zero_for_the_true_match_whatever_the_gain_and_not_for_another():
+    from dualcam.model.losses import luma_reconstruction_loss
+
+    reference = torch.rand(2, 1, 8, 48, generator=torch.Generator().manual_seed(0))
+    mono = 0.8 * reference[..., 5:37] + 0.1  # the mono camera's own gain and offset
+    seen = torch.ones_like(mono)
+    assert luma_reconstruction_loss(reference[..., 5:37], mono, seen).item() < 1e-5
+    assert luma_reconstruction_loss(reference[..., 9:41], mono, seen).item() > 0.5
+    seen[..., :16] = 0  # occluded: left out (wrong there, with the crop's statistics kept)
+    wrong_there = torch.cat([reference[..., 5:21].flip(-1), reference[..., 21:37]], dim=-1)
+    assert luma_reconstruction_loss(wrong_there, mono, seen).item() < 1e-5
+
+
+def test_finetuning_on_unlabelled_captures_trains_the_matching_with_batchnorm_frozen(tmp_path):
+    """Folders of mono+colour captures and of colour stereo pairs, no colour label used: the luma loss alone moves
+    the matching's weights, and the BatchNorms keep the statistics they had."""
+    stereo, _ = synthetic_pair_folder(tmp_path / "pairs" / "stereo")
+    capture = tmp_path / "pairs" / "capture"
+    capture.mkdir()
+    cv2.imwrite(str(capture / "color.png"), cv2.imread(str(stereo / "left.png")))
+    cv2.imwrite(str(capture / "mono.png"), cv2.imread(str(stereo / "right.png"), cv2.IMREAD_GRAYSCALE))
+    main(TINY + ["--iters", "2", "--out", str(tmp_path / "init")])
+    main(TINY + ["--iters", "2", "--init", str(tmp_path / "init" / "last.pt"), "--finetune-pairs",
+                 str(tmp_path / "pairs"), "--luma-weight", "1", "--out", str(tmp_path / "run")])
+    before, after = (load_checkpoint(tmp_path / run / "last.pt") for run in ("init", "run"))
+    assert after["training"]["finetune_pairs"] == ["capture", "stereo"] and after["training"]["luma_weight"] == 1
+    changed = {k for k in before["model"] if not torch.equal(before["model"][k], after["model"][k])}
+    assert any(k.startswith("features.") and k.endswith("weight") for k in changed)
+    assert not any(k.endswith(("running_mean", "running_var", "num_batches_tracked")) for k in changed)
+    records = [json.loads(line) for line in (tmp_path / "run" / "log.jsonl").read_text().splitlines()]
+    assert all(np.isfinite(r["loss"]) and r["loss"] > 0 for r in records)
+
+
+def test_unlabelled_items_carry_no_label_and_mark_what_both_cameras_see(tmp_path):
+    from dualcam.model.dataset import UnlabelledPairs
+
+    stereo, _ = synthetic_pair_folder(tmp_path / "stereo")
+    item = UnlabelledPairs([stereo], seed=0, height=64, width=128, max_disparity=32)[0]
+    assert item["labelled"] == 0 and not item["target"].any()
+    assert item["seen"].shape == (1, 64, 128) and 0.1 < item["seen"].mean() < 1
+    assert SyntheticStereoDataset(seed=3, height=32, width=64, max_disparity=16)[0]["labelled"] == 1
