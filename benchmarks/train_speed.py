@@ -25,13 +25,13 @@ from dualcam.benchmarks.machine import cpu_info
 
 RESULTS = Path(__file__).parent / "results"
 VARIANTS = {
-    "bf16": [],
-    "bf16, channels-last": ["--channels-last"],
-    "bf16, fp32 BatchNorm": ["--fp32-batchnorm"],
-    "bf16, channels-last, fp32 BatchNorm": ["--channels-last", "--fp32-batchnorm"],
+    "bf16": ["--bf16"],
+    "bf16, channels-last": ["--bf16", "--channels-last"],
+    "bf16, fp32 BatchNorm": ["--bf16", "--fp32-batchnorm"],
+    "bf16, channels-last, fp32 BatchNorm": ["--bf16", "--channels-last", "--fp32-batchnorm"],
     "fp32": ["--no-bf16"],
     "fp32, channels-last": ["--no-bf16", "--channels-last"],
-    "bf16, channels-last, fp32 BatchNorm, compiled": ["--channels-last", "--fp32-batchnorm", "--compile"],
+    "bf16, channels-last, fp32 BatchNorm, compiled": ["--bf16", "--channels-last", "--fp32-batchnorm", "--compile"],
 }
 
 

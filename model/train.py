@@ -60,8 +60,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="adam with cosine decay (default) or the paper's RMSProp at a constant rate")
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--bf16", action=argparse.BooleanOptionalAction, default=True,
-                   help="bfloat16 autocast (about 2x faster on CPUs with AMX, and on GPUs)")
+    p.add_argument("--bf16", action=argparse.BooleanOptionalAction, default=None,
+                   help="bfloat16 autocast; default: where the device computes in bf16 natively (GPUs, CPUs with "
+                        "AVX-512 BF16 or AMX: about 2x faster there), else float32, since a CPU without those "
+                        "emulates bf16 (one AVX2-only EPYC took minutes per step against 9 s in float32)")
     p.add_argument("--workers", type=int, default=1, help="data loader processes rendering scenes")
     p.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's default)")
     p.add_argument("--sceneflow", type=Path, default=None,
@@ -101,6 +103,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                        help="BatchNorm in float32 under bf16 autocast (CUDA's 5-D bf16 BatchNorm kernels are slow)")
     speed.add_argument("--compile", action="store_true", help="torch.compile the training step's model")
     args = p.parse_args(argv)
+    if args.bf16 is None:
+        args.bf16 = native_bf16()
     if args.finetune_pairs and not args.luma_weight > 0:
         p.error("--finetune-pairs needs --luma-weight > 0: without colour labels the luma loss is all there is")
     for option, folders in (("--val-dir", [args.val_dir] if args.val_dir else []), ("--real-pairs", args.real_pairs),
@@ -112,6 +116,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     if not 0 < args.real_fraction <= 1:
         p.error(f"--real-fraction must be in (0, 1], not {args.real_fraction}")
     return args
+
+
+def native_bf16() -> bool:
+    """Whether this machine's training device computes bfloat16 in hardware."""
+    return torch.cuda.is_available() or torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported()
 
 
 def learning_rate(args: argparse.Namespace, step: int) -> float:

@@ -81,7 +81,7 @@ class Colorizer:
             warnings.append(f"{low:.0%} of the image is low-confidence (the colour camera may not see it, or no "
                             f"match was found there): its colours may be grey or smeared")
         arrangement, grid = geometry.arrangement, prediction.grid
-        disparities = geometry.disparities or (None, None)
+        low_px, high_px = (None, None) if geometry.disparities is None else (round(v, 3) for v in geometry.disparities)
         plan = {} if memory is None else {"memory_arena": memory.memory_arena,
                                           "estimated_peak_mb": memory.estimated_peak_mb, "memory_budget_mb": memory.budget_mb}
         return Report(
@@ -90,9 +90,8 @@ class Colorizer:
             color_size={"width": pair.color_rgb.shape[1], "height": pair.color_rgb.shape[0]},
             rectification=geometry.rectification(), transposed=arrangement.transposed,
             camera_side=geometry.camera_side, flipped=arrangement.flipped,
-            disparity_min_px=None if disparities[0] is None else round(disparities[0], 3),
-            disparity_max_px=None if disparities[1] is None else round(disparities[1], 3),
-            chroma_scale=round(arrangement.scale, 4), candidate_offset=arrangement.offset, chroma_filter=self.chroma_filter, **self.session.describe(),
+            disparity_min_px=low_px, disparity_max_px=high_px, chroma_scale=round(arrangement.scale, 4),
+            candidate_offset=arrangement.offset, chroma_filter=self.chroma_filter, **self.session.describe(),
             tiles={"count": len(grid), "tile": f"{grid.tile_height}x{grid.tile_width}", "overlap": grid.overlap, **plan},
             confidence={"source": prediction.confidence_source, "low_share": round(low, 4), "low_below": LOW},
             timings_s=timings, warnings=warnings, peak_rss_mb=round(peak_memory_mb(), 1),

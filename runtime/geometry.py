@@ -2,9 +2,9 @@
 
 From the SIFT matches of the two images: whether the cameras sit one above the other (a portrait shot), whether
 the rows are aligned (and the correction when they are not, or when the colour camera has another resolution or
-field of view), which side the colour camera is on, and the range of its disparities, hence the chroma working scale and where the d candidates start. A
-pair that cannot be verified, or that stays misaligned, is refused here, before any inference, unless the caller
-accepts unverified pairs.
+field of view), which side the colour camera is on, and the range of its disparities, hence the chroma working
+scale and where the d candidates start. A pair that cannot be verified, or that stays misaligned, is refused here,
+before any inference, unless the caller accepts unverified pairs.
 
 A correction is verified by matching the corrected pair again, at the matching resolution: the matches the fit
 was made from would agree with it by construction, while a new set shows what a similarity cannot undo (a

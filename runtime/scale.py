@@ -51,7 +51,8 @@ def candidate_window(disparities: tuple[float, float] | None, max_disparity: int
     slack = low_slack(max_disparity, range_margin)
     from_zero = min(max_scale, working_scale(max(largest, 0.0), max_disparity, range_margin, min_scale))
     span = largest - lowest
-    moved = max_scale if span <= 0 else min(max_scale, max(min_scale, min(1.0, (range_margin * max_disparity - slack - 1) / span)))
+    fits_span = 1.0 if span <= 0 else (range_margin * max_disparity - slack - 1) / span
+    moved = min(max_scale, max(min_scale, min(1.0, fits_span)))
     if from_zero * lowest >= -1 and moved <= from_zero:
         return from_zero, 0
     offset = math.floor(moved * lowest) - slack

@@ -287,3 +287,11 @@ def test_unlabelled_items_carry_no_label_and_mark_what_both_cameras_see(tmp_path
     assert item["labelled"] == 0 and not item["target"].any()
     assert item["seen"].shape == (1, 64, 128) and 0.1 < item["seen"].mean() < 1
     assert SyntheticStereoDataset(seed=3, height=32, width=64, max_disparity=16)[0]["labelled"] == 1
+
+
+def test_bf16_is_the_default_only_where_the_device_computes_it_natively(tmp_path):
+    from dualcam.model.train import native_bf16
+
+    out = ["--out", str(tmp_path)]
+    assert parse_args(out).bf16 is native_bf16()
+    assert parse_args(out + ["--bf16"]).bf16 is True and parse_args(out + ["--no-bf16"]).bf16 is False

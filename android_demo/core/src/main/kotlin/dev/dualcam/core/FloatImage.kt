@@ -28,7 +28,7 @@ class FloatImage(height: Int, width: Int, channels: Int, val data: FloatArray = 
         return out
     }
 
-    /** image[:, x + offset] at every column x, the edge column repeated past either side (dualcam.runtime.arrangement.moved). */
+    /** image[:, x + offset] at every column x, the edge column repeated past either side (arrangement.moved). */
     fun moved(offset: Int): FloatImage {
         if (offset == 0) return this
         val out = FloatImage(height, width, channels)

@@ -29,7 +29,7 @@ class Geometry(
     val before: RectificationReport,
     /** The corrected pair matched again, where the colour image was warped onto the mono grid. */
     val after: RectificationReport?,
-    /** The smallest and largest disparity the working scale and offset were chosen from (full-resolution px), or null. */
+    /** The smallest and largest disparity the scale and offset were chosen from (full-resolution px), or null. */
     val disparities: Pair<Double, Double>?,
     val warnings: List<String>
 ) {
@@ -38,9 +38,9 @@ class Geometry(
          * The pair's arrangement for a model of `manifest`, from one set of feature matches, as
          * dualcam.runtime.geometry.measure decides it: a portrait shot is turned into rows, a colour image of another
          * resolution or field of view (or, with `rectify`, a misaligned one) is brought onto the mono grid and matched
-         * again to verify it, and the camera side and disparity range (hence the working scale and candidate offset) are measured. Raises
-         * GeometryError, worded as the runtime words it, for a pair it must refuse. `options` may give the side or the
-         * disparity range instead; the pair is still checked.
+         * again to verify it, and the camera side and disparity range (hence the working scale and candidate offset)
+         * are measured. Raises GeometryError, worded as the runtime words it, for a pair it must refuse. `options` may
+         * give the side or the disparity range instead; the pair is still checked.
          */
         fun measure(monoY: Raster, colorRgb: Raster, manifest: ModelManifest, options: GeometryOptions = GeometryOptions(),
                     monoName: String = "the mono image", colorName: String = "the colour image"): Geometry {
@@ -63,7 +63,8 @@ class Geometry(
             } else null
             val side = cameraSide(before, options.cameraSide, warnings)
             val last = after ?: before
-            val measured = if (last.tooFewMatches) null else Rectify.alongSide(last.disparityLow, last.disparityHigh, side)
+            val measured = if (last.tooFewMatches) null
+                else Rectify.alongSide(last.disparityLow, last.disparityHigh, side)
             val disparities = options.pairDisparities ?: measured
             val (scale, offset) = manifest.window(disparities)
             arrangement = arrangement.copy(flipped = side == CameraSide.RIGHT, scale = scale, offset = offset)

@@ -23,11 +23,12 @@ object ChromaScale {
     fun lowSlack(maxDisparity: Int, margin: Double): Int = roundHalfEven((1 - margin) * maxDisparity / 2)
 
     /**
-     * (working scale, offset) for a pair whose disparities in the network's frame span `disparities` (smallest, largest;
-     * full-resolution px; null: unmeasured): candidates from 0 where they keep the highest scale and reach the smallest
-     * disparity to within a working-scale px, else a window from lowSlack below the smallest disparity.
+     * (working scale, offset) for a pair whose disparities in the network's frame span `disparities` (smallest,
+     * largest; full-resolution px; null: unmeasured): candidates from 0 where they keep the highest scale and reach
+     * the smallest disparity to within a working-scale px, else a window from lowSlack below the smallest one.
      */
-    fun candidateWindow(disparities: Pair<Double, Double>?, maxDisparity: Int, margin: Double, minScale: Double): Pair<Double, Int> {
+    fun candidateWindow(disparities: Pair<Double, Double>?, maxDisparity: Int, margin: Double,
+                        minScale: Double): Pair<Double, Int> {
         if (disparities == null) return Pair(1.0, 0)
         val (lowest, largest) = disparities
         val slack = lowSlack(maxDisparity, margin)
