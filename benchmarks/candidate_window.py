@@ -18,7 +18,8 @@ import cv2
 import numpy as np
 
 from dualcam.benchmarks.machine import cpu_info
-from dualcam.model.evaluate import BASELINES, EVAL_CAMERAS, evaluate_method, list_pairs, runtime_method
+from dualcam.benchmarks.quality import paper_rows
+from dualcam.model.evaluate import BASELINES, EVAL_CAMERAS, list_pairs, runtime_method
 from dualcam.model.pairs import load_dev_pair
 from dualcam.runtime import manifest, scale
 from dualcam.runtime.geometry import GeometryOptions, measure
@@ -70,15 +71,8 @@ def main() -> None:
             return network(mono, color)
 
     methods = {"window": network, "from zero": zero, "sgbm_gf": BASELINES["sgbm_gf"]}
-    rows = []
-    for camera in EVAL_CAMERAS:
-        for setup in (1, 2):
-            for name, method in methods.items():
-                r = evaluate_method(method, pairs, setup, "paper", camera)
-                rows.append({"camera": camera, "setup": setup, "method": name, "cpsnr": r["mean"]["cpsnr"],
-                             "pairs": {n: v["cpsnr"] for n, v in r["pairs"].items()}})
-                print(f"{camera} S{setup} {name}: {r['mean']['cpsnr']:.2f}", flush=True)
-    result = {"machine": cpu_info(), "pairs": {folder.name: windows(folder) for folder in pairs}, "rows": rows}
+    result = {"machine": cpu_info(), "pairs": {folder.name: windows(folder) for folder in pairs},
+              "rows": paper_rows(methods, pairs)}
     args.out.write_text(json.dumps(result, indent=1) + "\n")
     args.out.with_suffix(".md").write_text(markdown(result))
 

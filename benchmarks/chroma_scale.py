@@ -17,7 +17,8 @@ import json
 from pathlib import Path
 
 from dualcam.benchmarks.machine import cpu_info
-from dualcam.model.evaluate import BASELINES, EVAL_CAMERAS, evaluate_method, list_pairs, runtime_method
+from dualcam.benchmarks.quality import paper_rows
+from dualcam.model.evaluate import BASELINES, EVAL_CAMERAS, list_pairs, runtime_method
 
 
 def main() -> None:
@@ -32,16 +33,7 @@ def main() -> None:
                runtime_method(max_chroma_scale=cap, chroma_filter=state == "on")
                for cap in args.caps for state in args.filter}
     methods["sgbm_gf"] = BASELINES["sgbm_gf"]
-    rows = []
-    for camera in EVAL_CAMERAS:
-        for setup in (1, 2):
-            for name, method in methods.items():
-                r = evaluate_method(method, pairs, setup, "paper", camera)
-                rows.append({"camera": camera, "setup": setup, "method": name, "cpsnr": r["mean"]["cpsnr"],
-                             "seconds": r["mean"]["seconds"], "pairs": {k: v["cpsnr"] for k, v in r["pairs"].items()},
-                             "failed": r["failed"]})
-                print(f"{camera:8} setup {setup} {name:24} {r['mean']['cpsnr']:6.2f} dB {r['mean']['seconds']:5.2f} s"
-                      + (f"  failed: {', '.join(r['failed'])}" if r["failed"] else ""), flush=True)
+    rows = paper_rows(methods, pairs)
     args.out.write_text(json.dumps({"machine": cpu_info(), "pairs": [q.name for q in pairs], "rows": rows}, indent=1) + "\n")
     lines = ["| camera, setup | " + " | ".join(methods) + " |", "|---|" + "---:|" * len(methods)]
     for camera in EVAL_CAMERAS:

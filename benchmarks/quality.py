@@ -40,6 +40,22 @@ def markdown(report: dict) -> str:
     return "\n".join(lines)
 
 
+def paper_rows(methods: dict, pairs: list[Path]) -> list[dict]:
+    """Each method's mean and per-pair CPSNR, both setups, both evaluation cameras, paper layout: the rows of the
+    benchmarks that compare runtime policies against `sgbm_gf` in one run."""
+    rows = []
+    for camera in EVAL_CAMERAS:
+        for setup in (1, 2):
+            for name, method in methods.items():
+                r = evaluate_method(method, pairs, setup, "paper", camera)
+                rows.append({"camera": camera, "setup": setup, "method": name, "cpsnr": r["mean"]["cpsnr"],
+                             "seconds": r["mean"]["seconds"], "pairs": {k: v["cpsnr"] for k, v in r["pairs"].items()},
+                             "failed": r["failed"]})
+                print(f"{camera:8} setup {setup} {name:24} {r['mean']['cpsnr']:6.2f} dB {r['mean']['seconds']:5.2f} s"
+                      + (f"  failed: {', '.join(r['failed'])}" if r["failed"] else ""), flush=True)
+    return rows
+
+
 def write_markdown(result: dict, path: Path) -> None:
     machine = result["machine"]
     head = (f"Runtime {result['runtime']}: {result['source']}; {machine['cpu']}, {machine['cores']} cores, "
