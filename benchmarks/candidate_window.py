@@ -19,10 +19,11 @@ import numpy as np
 
 from dualcam.benchmarks.machine import cpu_info
 from dualcam.benchmarks.quality import paper_rows
-from dualcam.model.evaluate import BASELINES, EVAL_CAMERAS, list_pairs, runtime_method
+from dualcam.model.evaluate import BASELINES, EVAL_CAMERAS, list_pairs, pipeline_method
 from dualcam.model.pairs import load_dev_pair
 from dualcam.runtime import manifest, scale
 from dualcam.runtime.geometry import GeometryOptions, measure
+from dualcam.runtime.manifest import ModelSpec
 from dualcam.runtime.pair import load_pair
 from dualcam.runtime.session import OrtModel
 
@@ -45,11 +46,11 @@ def candidates_from_zero():
         manifest.candidate_window = window
 
 
-def windows(folder: Path) -> dict:
+def windows(folder: Path, spec: ModelSpec) -> dict:
     """The disparity range of the clean pair (mono: the right view's luma) and the window each rule picks."""
     pair = load_dev_pair(folder)
     mono = np.rint(cv2.cvtColor(pair.right, cv2.COLOR_RGB2GRAY) * 255).astype(np.uint8)
-    loaded, spec = load_pair(mono, np.rint(pair.left * 255).astype(np.uint8)), OrtModel.load().spec
+    loaded = load_pair(mono, np.rint(pair.left * 255).astype(np.uint8))
     geometry = measure(loaded, spec, GeometryOptions(accept_unverified=True))
     with candidates_from_zero():
         before = measure(loaded, spec, GeometryOptions(accept_unverified=True)).arrangement
@@ -64,14 +65,15 @@ def main() -> None:
     p.add_argument("--out", type=Path, default=Path(__file__).parent / "results" / "candidate_window.json")
     args = p.parse_args()
     pairs = list_pairs(args.pairs_dir)
-    network = runtime_method()
+    session = OrtModel.load()
+    network = pipeline_method(session)
 
     def zero(mono, color):
         with candidates_from_zero():
             return network(mono, color)
 
     methods = {"window": network, "from zero": zero, "sgbm_gf": BASELINES["sgbm_gf"]}
-    result = {"machine": cpu_info(), "pairs": {folder.name: windows(folder) for folder in pairs},
+    result = {"machine": cpu_info(), "pairs": {folder.name: windows(folder, session.spec) for folder in pairs},
               "rows": paper_rows(methods, pairs)}
     args.out.write_text(json.dumps(result, indent=1) + "\n")
     args.out.with_suffix(".md").write_text(markdown(result))

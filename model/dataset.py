@@ -160,8 +160,14 @@ class RealStereoDataset(StereoTrainingSet):
         super().__init__(seed, height, width, max_disparity, edge_fraction, camera)
         if not folders:
             raise ValueError("no real pairs given")
-        self.pairs = [load_dev_pair(folder) for folder in folders]
-        self.ranges = [disparity_percentiles(pair.left, pair.right) for pair in self.pairs]
+        self.captured = [(Path(folder) / "mono.png").exists() for folder in folders]
+        loaded = [self.load(Path(folder), captured) for folder, captured in zip(folders, self.captured)]
+        self.pairs, self.ranges = [pair for pair, _ in loaded], [extent for _, extent in loaded]
+
+    def load(self, folder: Path, captured: bool) -> tuple[RealPair, tuple[float, float]]:
+        """A folder's pair and its disparity percentiles."""
+        pair = load_dev_pair(folder)
+        return pair, disparity_percentiles(pair.left, pair.right)
 
     def views(self, index: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
         pair, (low, high) = self.pairs[index % len(self.pairs)], self.ranges[index % len(self.pairs)]
@@ -200,20 +206,14 @@ class UnlabelledPairs(RealStereoDataset):
     (left.png and right.png; one view greyed through the simulated mono camera, its colours never used).
     """
 
-    def __init__(self, folders: list[Path], seed: int, height: int, width: int, max_disparity: int,
-                 edge_fraction: float = 0.25, camera: CameraModel | None = None):
-        StereoTrainingSet.__init__(self, seed, height, width, max_disparity, edge_fraction, camera)
-        if not folders:
-            raise ValueError("no unlabelled pairs given")
-        self.captured = [(Path(folder) / "mono.png").exists() for folder in folders]
-        self.pairs, self.ranges = [], []
-        for folder, captured in zip(folders, self.captured):
-            pair = load_capture(folder) if captured else load_dev_pair(folder)
-            low, high = disparity_percentiles(pair.left, pair.right)
-            if captured and low + high < 0:  # the colour camera on the right: mirror into the network's arrangement
-                pair, (low, high) = RealPair(pair.name, pair.left[:, ::-1], pair.right[:, ::-1], None), (-high, -low)
-            self.pairs.append(pair)
-            self.ranges.append((low, high))
+    def load(self, folder: Path, captured: bool) -> tuple[RealPair, tuple[float, float]]:
+        if not captured:
+            return super().load(folder, captured)
+        pair = load_capture(folder)
+        low, high = disparity_percentiles(pair.left, pair.right)
+        if low + high < 0:  # the colour camera on the right: mirrored into the network's arrangement
+            return RealPair(pair.name, pair.left[:, ::-1], pair.right[:, ::-1], None), (-high, -low)
+        return pair, (low, high)
 
     def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
         if not self.captured[index % len(self.pairs)]:
