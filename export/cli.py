@@ -3,8 +3,10 @@
     dualcam-export --int8                          # the shipped weights -> ./dualcam-models/
     dualcam-export --int8 --ort --pairs PAIRS_DIR --out runtime/models
 
-Steps: fixed-tile wrapper -> ONNX (fp32, onnxsim) -> parity against torch on real tiles -> int8 QDQ ->
-the 2-D mobile graph and its usability report -> .ort -> CoreML -> manifest.json. With --pairs, the int8
+Steps: tile wrapper -> ONNX (fp32, onnxsim) -> parity against torch on real tiles -> int8 QDQ ->
+the 2-D mobile graph and its usability report -> .ort -> CoreML -> manifest.json. The fp32 and int8 models,
+for CPUs, take any tile up to --tile (the runtime fits tiles to each pair and its memory budget); the mobile
+models and CoreML packages, for phones' execution providers, take exactly --tile. With --pairs, the int8
 and fp32 models are also compared through the runtime's tiled path on those real pairs. The fp32 and int8
 models use the matching implementation --implementation names (model/implementations.py; "fast" by
 default), the mobile model the "planar" one; the manifest records them and the command.
@@ -20,6 +22,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from importlib.metadata import version
 from pathlib import Path
 
@@ -141,30 +144,34 @@ def export_all(args: argparse.Namespace, out: Path, log: Callable[[str, int], "S
         "measured": {"machine": {k: v for k, v in cpu_info().items() if k in ("cpu", "cores", "isa")}},
     }
     parity_tiles = sample_tiles(tile)[:4] + list(synthetic_tiles(tile, 2, seed=7))
+    smaller = replace(tile, **{side: max(tile.stride, getattr(tile, side) // 2 // tile.stride * tile.stride)
+                               for side in ("height", "width")})
+    free_tiles = parity_tiles + list(synthetic_tiles(smaller, 1, seed=8))  # the CPU models at a tile they fit, too
 
     def add(role: str, path: Path, **info) -> None:
         files[role] = {"file": path.name, "sha256": sha256(path), "bytes": path.stat().st_size, **info}
 
-    stage = log("ONNX fp32: export, onnxsim, parity", 1 + len(parity_tiles))
-    fp32 = export_onnx(wrapper, tile, out / "dualcam_fp32.onnx")
+    stage = log("ONNX fp32: export, onnxsim, parity", 1 + len(free_tiles))
+    fp32 = export_onnx(wrapper, tile, out / "dualcam_fp32.onnx", dynamic=True)
     stage.step()
-    add("fp32", fp32, format="onnx", precision="fp32", graph=GRAPHS[args.implementation], implementation=args.implementation)
-    manifest["measured"]["fp32_vs_torch"] = agreement(reference, fp32, parity_tiles, stage.step)
+    add("fp32", fp32, format="onnx", precision="fp32", graph=GRAPHS[args.implementation], implementation=args.implementation,
+        dynamic_tile=True)
+    manifest["measured"]["fp32_vs_torch"] = agreement(reference, fp32, free_tiles, stage.step)
     stage.done()
 
     if args.int8:
         calibration = sample_tiles(tile) + list(synthetic_tiles(tile, args.calibration_scenes, seed=1000))
-        stage = log("int8 QDQ: calibrate, quantize, parity", len(calibration) + 1 + len(parity_tiles))
+        stage = log("int8 QDQ: calibrate, quantize, parity", len(calibration) + 1 + len(free_tiles))
         int8 = quantize_int8(fp32, out / "dualcam_int8.onnx", calibration, keep=args.keep_float, progress=stage.step)
         stage.step()
         add("int8", int8, format="onnx", precision="int8 QDQ (U8 activations, S8 per-channel weights)",
-            graph=GRAPHS[args.implementation], implementation=args.implementation)
+            graph=GRAPHS[args.implementation], implementation=args.implementation, dynamic_tile=True)
         manifest["int8"] = {"keep_float": args.keep_float, "calibration": {
             "method": "min-max", "real_tiles": len(calibration) - args.calibration_scenes,
             "real_source": "the bundled sample pair (runtime/samples)", "synthetic_tiles": args.calibration_scenes},
             "fused_op_counts_x86": fused_op_counts(int8)}
         fp32_session = parity_session(fp32)
-        manifest["measured"]["int8_vs_fp32"] = agreement(fp32_session, int8, parity_tiles, stage.step)
+        manifest["measured"]["int8_vs_fp32"] = agreement(fp32_session, int8, free_tiles, stage.step)
         stage.done()
 
     if args.mobile:
@@ -197,14 +204,15 @@ def export_all(args: argparse.Namespace, out: Path, log: Callable[[str, int], "S
 
     if args.ort:
         roles = [r for r in ("int8", "mobile", "mobile_int8") if r in files] or ["fp32"]
-        stage = log("ORT format: convert, parity", len(roles) * (1 + len(parity_tiles)))
+        tiles = {role: free_tiles if files[role].get("dynamic_tile") else parity_tiles for role in roles}
+        stage = log("ORT format: convert, parity", sum(1 + len(t) for t in tiles.values()))
         for role in roles:
             onnx_path = out / files[role]["file"]
             converted = convert_to_ort(onnx_path, out)
             stage.step()
-            add(f"{role}_ort", converted, format="ort", of=role)
+            add(f"{role}_ort", converted, format="ort", of=role, dynamic_tile=files[role].get("dynamic_tile", False))
             session = parity_session(onnx_path)
-            manifest["measured"][f"{role}_ort_vs_onnx"] = agreement(session, converted, parity_tiles, stage.step)
+            manifest["measured"][f"{role}_ort_vs_onnx"] = agreement(session, converted, tiles[role], stage.step)
         stage.done()
 
     if args.coreml:
@@ -224,7 +232,8 @@ def export_all(args: argparse.Namespace, out: Path, log: Callable[[str, int], "S
         stage.done()
 
     if args.pairs:
-        models = {role: ModelChoice(out / files[role]["file"], role, files[role]["sha256"], spec)
+        models = {role: ModelChoice(out / files[role]["file"], role, files[role]["sha256"],
+                                    replace(spec, dynamic=files[role].get("dynamic_tile", False), stride=tile.stride))
                   for role in ("fp32", "int8", "mobile_int8") if role in files}
         stage = log(f"quality through dualcam-run's pipeline on {args.pairs}", 2 * len(models))
         manifest["measured"]["tiled_cpsnr"] = tiled_quality(models, args.pairs, stage.step)
@@ -263,7 +272,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     source.add_argument("--checkpoint", type=Path, help="trained weights (default: the shipped mobile weights)")
     source.add_argument("--preset", help="an untrained network of this preset (to try the pipeline)")
     p.add_argument("--seed", type=int, default=0, help="initialisation of an untrained --preset")
-    p.add_argument("--tile", default="{}x{}".format(*DEFAULT_TILE), help="fixed tile HxW of the exported models")
+    p.add_argument("--tile", default="{}x{}".format(*DEFAULT_TILE),
+                   help="tile HxW of the mobile models, and the largest the CPU models are run on")
     p.add_argument("--implementation", default="fast", choices=("fast", "reference"),
                    help="matching implementation of the fp32 and int8 models (the mobile model is always 'planar')")
     p.add_argument("--int8", action="store_true", help="add the int8 QDQ models (of the CPU graph and the mobile graph)")

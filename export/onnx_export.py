@@ -1,4 +1,4 @@
-"""Torch -> ONNX (one file, static tile shape) -> onnxsim, and the parity check against torch."""
+"""Torch -> ONNX (one file, the tile's height and width fixed or free) -> onnxsim, and the parity check against torch."""
 from __future__ import annotations
 
 import warnings
@@ -18,11 +18,14 @@ from .wrapper import TileShape
 OPSET = 18  # the dynamo exporter's floor: down-converting its graphs to 17 fails on Pad
 
 
-def export_onnx(module: nn.Module, tile: TileShape, path: str | Path, simplify: bool = True) -> Path:
+def export_onnx(module: nn.Module, tile: TileShape, path: str | Path, simplify: bool = True,
+                dynamic: bool = False) -> Path:
     """Write `module` (a tile wrapper taking mono_y, ref_y, ref_cbcr) as a self-contained ONNX file.
 
-    Weights are embedded (no external .data file: NNAPI rejects external initializers) and every shape
-    is static. onnxsim then folds constants and fuses BatchNorm into the convolutions.
+    Weights are embedded (no external .data file: NNAPI rejects external initializers). Every shape is static,
+    as phones' execution providers need, unless `dynamic`: then the tile's height and width are free (multiples
+    of `tile.stride`, the reference always d columns wider), so the CPU runtime can fit tiles to each image.
+    onnxsim then folds constants and fuses BatchNorm into the convolutions.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -31,6 +34,7 @@ def export_onnx(module: nn.Module, tile: TileShape, path: str | Path, simplify: 
         warnings.simplefilter("ignore")
         program = torch.onnx.export(module, tile.example(), dynamo=True, opset_version=OPSET,
                                     input_names=list(tile.inputs()), output_names=list(tile.outputs()),
+                                    dynamic_shapes=tile.free_shapes() if dynamic else None,
                                     external_data=False, verbose=False)
     model = program.model_proto
     if simplify:

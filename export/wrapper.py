@@ -1,7 +1,8 @@
 """Export-only wrapper: the trained modules behind one fixed tile shape, with no Python branches.
 
-Phones' execution providers need static shapes, so the tile (height, width) is fixed at export time and
-the reference arrives already cut to width + d columns (the runtime's tiler does that). The wrapper runs
+Phones' execution providers need static shapes, so the tile (height, width) is fixed at export time (the CPU
+models may leave it free, `TileShape.free_shapes`) and the reference arrives already cut to width + d columns (the
+runtime's tiler does that). The wrapper runs
 the network's own forward with the matching implementation chosen at export (model/implementations.py).
 """
 from __future__ import annotations
@@ -12,6 +13,7 @@ import numpy as np
 
 import torch
 from torch import Tensor, nn
+from torch.export import Dim
 
 from dualcam.model.implementations import matching
 from dualcam.model.network import DualCamNet
@@ -25,6 +27,7 @@ class TileShape:
     height: int
     width: int
     max_disparity: int
+    stride: int = 16  # the network's: a free height or width stays a multiple of it
 
     @classmethod
     def parse(cls, text: str, max_disparity: int, stride: int) -> "TileShape":
@@ -35,7 +38,7 @@ class TileShape:
             raise ValueError(f"tile must look like HxW (e.g. 256x512), not {text!r}") from None
         if height <= 0 or width <= 0 or height % stride or width % stride:
             raise ValueError(f"tile {height}x{width} must be positive multiples of the network stride {stride}")
-        return cls(height, width, max_disparity)
+        return cls(height, width, max_disparity, stride)
 
     @property
     def reference_width(self) -> int:
@@ -44,6 +47,15 @@ class TileShape:
     def spec(self) -> ModelSpec:
         """What the manifest records for a model of this tile, and the runtime reads back."""
         return ModelSpec.for_tile(self.height, self.width, self.max_disparity)
+
+    def free_shapes(self) -> dict[str, dict[int, object]]:
+        """torch.export's dynamic shapes for a model whose tile height and width are free: any multiple of the
+        stride up to 64 times this tile, the reference d columns wider than the mono tile."""
+        rows = Dim("rows", min=1, max=64 * self.height // self.stride)
+        cols = Dim("cols", min=1, max=64 * self.width // self.stride)
+        height, width = self.stride * rows, self.stride * cols
+        return {"mono_y": {2: height, 3: width}, "ref_y": {2: height, 3: width + self.max_disparity},
+                "ref_cbcr": {2: height, 3: width + self.max_disparity}}
 
     def inputs(self) -> dict[str, tuple[int, ...]]:
         return {"mono_y": (1, 1, self.height, self.width),

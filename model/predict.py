@@ -2,14 +2,15 @@
 
     python -m dualcam.model.predict MONO COLOR -o OUT [--checkpoint PATH]
 
-`TorchModel` colours the runtime's tiles (the exporter's tile shape, overlap and working-scale rule) in fp32
-PyTorch: evaluation and validation of checkpoints not exported yet measure what users will run, and the
+`TorchModel` colours the runtime's tiles (the exporter's tile shape, fitted to each pair as the CPU exports' are,
+overlap and working-scale rule) in fp32 PyTorch: evaluation and validation of checkpoints not exported yet measure what users will run, and the
 exported models' parity is the difference between two tile functions, nothing else.
 """
 from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -29,7 +30,8 @@ class TorchModel:
         if tile[0] % stride or tile[1] % stride:
             raise ValueError(f"tile {tile[0]}x{tile[1]} must be a multiple of the network stride {stride}")
         self.net, self.name = net, name
-        self.spec = ModelSpec.for_tile(*tile, net.config.max_disparity)
+        self.largest = replace(ModelSpec.for_tile(*tile, net.config.max_disparity, dynamic=True), stride=stride)
+        self.spec = self.largest  # the last pair's (`prepare`)
 
     @torch.no_grad()
     def __call__(self, mono_y: np.ndarray, ref_y: np.ndarray, ref_cbcr: np.ndarray) -> np.ndarray:
@@ -39,8 +41,11 @@ class TorchModel:
         mono, ref_y_, ref_cbcr_ = (t[None] for t in tensors)
         return self.net(mono, ref_y_, ref_cbcr_)[0].permute(1, 2, 0).numpy()
 
-    def prepare(self, shape: tuple[int, ...], color_shape: tuple[int, ...]) -> None:
-        """No memory plan: torch allocates as it goes."""
+    def prepare(self, shape: tuple[int, ...], color_shape: tuple[int, ...],
+                working_shape: tuple[int, int] | None = None) -> None:
+        """The tile fitted to the pair's frame; no memory plan: torch allocates as it goes."""
+        if working_shape is not None:
+            self.spec = self.largest.fitted(*working_shape)
 
     def describe(self) -> dict:
         return {"model": {"role": "torch", "file": self.name, "sha256": None},

@@ -1,8 +1,9 @@
 """colorize(mono, color): the one pipeline every entry point runs, one stage module after another.
 
     pair.load_pair          read both images and check each can play its part
-    session.prepare         the memory budget checked and the model readied for it (no computation yet)
+    session.prepare         a memory budget the pair cannot fit at all refused (no computation yet)
     geometry.measure        one set of feature matches -> the pair's Arrangement, or a refusal
+    session.prepare         the model readied for the pair's working scale within the memory budget
     chroma.predict          the pair in the network's frame, the model tile by tile, the chroma filter, and back
     chroma.merge            guided upsampling and the YCbCr merge, strip by strip, the mono image as luma
     report.Report           what was measured, decided and used
@@ -34,8 +35,10 @@ LOW_CONFIDENCE_WARNING = 0.10  # share of the image below confidence LOW that ea
 class Session(TileModel, Protocol):
     """A tile model the pipeline can plan for and report on."""
 
-    def prepare(self, shape: tuple[int, ...], color_shape: tuple[int, ...]) -> MemoryPlan | None:
-        """Ready for a pair of these shapes (InputError if it cannot be); the memory plan, where there is one."""
+    def prepare(self, shape: tuple[int, ...], color_shape: tuple[int, ...],
+                working_shape: tuple[int, int] | None = None) -> MemoryPlan | None:
+        """Ready for a pair of these shapes whose network frame is `working_shape` (InputError if it cannot be; None:
+        only check what can be before the frame is known); the memory plan, where there is one."""
 
     def describe(self) -> dict:
         """The report's "model" and "provider" entries."""
@@ -59,9 +62,10 @@ class Colorizer:
         """Colour one pair: the RGB image (uint8, or uint16 for a 16-bit mono image), and its report.
         Bad input raises InputError."""
         clock = Stopwatch(read=pair.read_s)
-        memory = self.session.prepare(pair.mono_y.shape, pair.color_rgb.shape)
+        self.session.prepare(pair.mono_y.shape, pair.color_rgb.shape)
         clock.lap("checks")
         geometry = measure(pair, self.session.spec, self.options)
+        memory = self.session.prepare(pair.mono_y.shape, pair.color_rgb.shape, geometry.arrangement.shape)
         clock.lap("rectification")
         prediction = predict(pair.mono_y, pair.color_rgb, geometry.arrangement, self.session, self.chroma_filter,
                              progress)

@@ -1,19 +1,20 @@
 """Find an exported model through its manifest.json, and refuse one whose bytes are not what was exported.
 
-The manifest is the one home of what the exporter decided for its models (`ModelSpec`): the tile, the d
-candidates, the tiles' overlap and the chroma working-scale rule. Both runtimes (this one and android_demo's
+The manifest is the one home of what the exporter decided for its models (`ModelSpec`): the tile (fixed, or for the
+models exported with free height and width the largest the runtime runs), the d candidates, the tiles' overlap and
+the chroma working-scale rule. Both runtimes (this one and android_demo's
 Kotlin core) read them from there. A manifest is data from disk, so every field is checked before use.
 """
 from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .errors import InputError
 from .scale import MIN_SCALE, RANGE_MARGIN, candidate_window
-from .tiling import TileGrid, default_overlap
+from .tiling import TileGrid, default_overlap, fitted_tile
 
 SHIPPED_MODELS = Path(__file__).parent / "models"
 MANIFEST = "manifest.json"
@@ -38,11 +39,25 @@ class ModelSpec:
     overlap: int  # px at the working scale between neighbouring tiles
     range_margin: float = RANGE_MARGIN  # the largest disparity is kept inside range_margin * d
     min_scale: float = MIN_SCALE  # the chroma working scale never goes below this
+    dynamic: bool = False  # the model takes any tile of multiples of `stride` up to this one (CPU exports)
+    stride: int = 1
 
     @classmethod
-    def for_tile(cls, tile_height: int, tile_width: int, max_disparity: int) -> ModelSpec:
+    def for_tile(cls, tile_height: int, tile_width: int, max_disparity: int, dynamic: bool = False) -> ModelSpec:
         """What dualcam-export records for a model of this tile."""
-        return cls(tile_height, tile_width, max_disparity, default_overlap(tile_height, tile_width))
+        return cls(tile_height, tile_width, max_disparity, default_overlap(tile_height, tile_width), dynamic=dynamic)
+
+    def fitted(self, height: int, width: int, fraction: float = 1.0) -> ModelSpec:
+        """The spec one image of (height, width) at the working scale runs with. A fixed tile is what it is. A dynamic
+        model's tile is `fraction` of this one (the memory planner's, when the budget is short), then shrunk to the
+        image: as few tiles as before, each just large enough, so a small pair pays for the pixels it has."""
+        if not self.dynamic:
+            return self
+        cap_h, cap_w = (max(self.stride, round(side * fraction / self.stride) * self.stride)
+                        for side in (self.tile_height, self.tile_width))
+        overlap = min(self.overlap, default_overlap(cap_h, cap_w))
+        tile_h, tile_w = fitted_tile(height, cap_h, overlap, self.stride), fitted_tile(width, cap_w, overlap, self.stride)
+        return replace(self, tile_height=tile_h, tile_width=tile_w, overlap=min(overlap, default_overlap(tile_h, tile_w)))
 
     def grid(self, height: int, width: int) -> TileGrid:
         """The tiles covering an image of (height, width) at the working scale."""
@@ -101,15 +116,21 @@ def load_manifest(folder: Path) -> dict:
     return manifest
 
 
-def manifest_spec(manifest: dict, path: Path = Path(MANIFEST)) -> ModelSpec:
+def manifest_spec(manifest: dict, path: Path = Path(MANIFEST), role: str | None = None) -> ModelSpec:
+    """The spec of the manifest's `role` (None: its tile as fixed, the contract of every model in it)."""
     tile, rule = manifest.get("tile"), manifest.get("chroma_working_scale")
     for name, section in (("tile", tile), ("chroma_working_scale", rule)):
         if not isinstance(section, dict):
             raise InputError(path, f"{name!r} must be an object, not {section!r}")
     height, width = _field(path, tile, "height", int, 1), _field(path, tile, "width", int, 1)
     overlap = _field(path, tile, "overlap", int, 0, (min(height, width) - 1) // 2)
+    dynamic = role is not None and manifest["files"][role].get("dynamic_tile") is True
+    stride = _field(path, tile, "stride", int, 1, min(height, width)) if "stride" in tile else 1
+    if height % stride or width % stride:
+        raise InputError(path, f"tile {height}x{width} is not a multiple of its stride {stride}")
     return ModelSpec(height, width, _field(path, manifest, "max_disparity", int, 1), overlap,
-                     _field(path, rule, "range_margin", float, 0.01, 1), _field(path, rule, "min_scale", float, 0.01, 1))
+                     _field(path, rule, "range_margin", float, 0.01, 1), _field(path, rule, "min_scale", float, 0.01, 1),
+                     dynamic, stride)
 
 
 def choose_model(model: str | None = None, folder: Path = SHIPPED_MODELS, default_role: str = "int8") -> ModelChoice:
@@ -142,4 +163,4 @@ def choose_model(model: str | None = None, folder: Path = SHIPPED_MODELS, defaul
         raise InputError(path, "listed in the manifest but missing")
     if sha256(path) != entry["sha256"]:
         raise InputError(path, "checksum differs from the manifest: the file was changed or corrupted; export it again")
-    return ModelChoice(path, role, entry["sha256"], manifest_spec(manifest, folder / MANIFEST))
+    return ModelChoice(path, role, entry["sha256"], manifest_spec(manifest, folder / MANIFEST, role))

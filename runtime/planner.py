@@ -1,16 +1,15 @@
-"""How to run one pair inside the memory budget, decided from the image sizes before any work is done.
+"""How to run one pair inside the memory budget, decided from the image sizes and the working scale before the model
+runs.
 
-The model's tile is fixed at export, so the budget decides how the session runs, not the tile: with
-onnxruntime's memory arena and memory pattern (fastest), or without them (about half the memory for
-20-35 % more time), or not at all. Peak memory is the interpreter with its libraries, the planes held at
-the mono image's full resolution, a colour image larger than it, and one session working on its tiles.
-The coefficients are fitted to `dualcam-run`'s measured peaks in a worst case for memory (16-bit images,
-working scale 1, the colour view warped by --rectify; benchmarks/planner_memory.py, onnxruntime 1.32), with
-10 % headroom on the session terms: an ordinary 8-bit photograph uses well under the estimate. They hold the
-larger of two CPUs' fits: an AMD EPYC with AVX-512 (benchmarks/results/planner_memory.md), whose peaks were
-the higher, and one with AVX2 only, 20-35 % lower (planner_memory_avx2.md). The mobile_int8 models were
-measured on the AVX2 CPU only; they take the int8 and int8_ort coefficients scaled by their ratio to those
-there. android_demo's Kotlin core mirrors these numbers (its golden vectors come from `plan_memory`).
+Peak memory is the interpreter with its libraries, the planes held at the mono image's full resolution (and a
+colour image larger than it), the planes held at the chroma working scale, and one session working on its tiles.
+The budget decides how the session runs: with onnxruntime's memory arena and memory pattern (fastest), or without
+them (about half the session's memory, slower), and, for a model exported with free tile height and width, on
+smaller tiles (`TILE_FRACTIONS`, each tried with and without the arena). A budget nothing fits is refused.
+The coefficients are fitted to `dualcam-run`'s measured peaks in a worst case for memory (16-bit images, the colour
+view warped by --rectify) at working scale 1 and at a low one (benchmarks/planner_memory.py, onnxruntime 1.32),
+with 10 % headroom on the session terms: an ordinary 8-bit photograph uses well under the estimate.
+android_demo's Kotlin core mirrors these numbers (its golden vectors come from `plan_memory`).
 """
 from __future__ import annotations
 
@@ -20,11 +19,14 @@ from .errors import InputError
 from .manifest import ModelSpec
 
 BASE_MB = 120  # python, numpy, OpenCV and onnxruntime imported, the shipped manifest read
-# Bytes per mono pixel: the steepest growth of the worst-case peak with the image's size (82 measured).
-FULL_RES_BYTES_PER_PIXEL = 84
+FULL_RES_BYTES_PER_PIXEL = 84  # per mono pixel
+WORKING_BYTES_PER_PIXEL = 0  # per pixel of the network's frame (the working scale)
 # Per colour pixel beyond the mono image's count (a colour camera of higher resolution): its decoded samples
 # and float32 RGB copy, held while the pair is coloured.
 EXTRA_COLOR_BYTES_PER_PIXEL = 16
+# A dynamic-tile model's tile, as fractions of the exported one, from fastest to leanest. Half is the training crop
+# (128x256 of a 256x512 tile): the smallest a budget may ask for, so the network always sees the context it learned.
+TILE_FRACTIONS = (1.0, 0.75, 0.5)
 # KB per pixel of the tile's reference window (tile height x (tile width + d)), by model and arena
 SESSION_KB_PER_TILE_PIXEL = {
     ("fp32", True): 24.0, ("fp32", False): 8.5,
@@ -42,16 +44,19 @@ class MemoryPlan:
     memory_arena: bool
     estimated_peak_mb: int
     budget_mb: int
+    spec: ModelSpec  # what the pair runs with: the model's, its tile fitted to the pair's working-scale frame
 
 
-def estimate_peaks(shape: tuple[int, ...], role: str, spec: ModelSpec,
+def estimate_peaks(shape: tuple[int, ...], working_shape: tuple[int, int], role: str, spec: ModelSpec,
                    color_shape: tuple[int, ...] | None = None) -> dict[bool, float]:
-    """Estimated peak MB with and without the memory arena (keys True, False) for a mono image of (H, W) and a
-    colour image of `color_shape` (default: the same size)."""
+    """Estimated peak MB with and without the memory arena (keys True, False) for a mono image of (H, W) whose
+    network frame is `working_shape`, a colour image of `color_shape` (default: the same size), and a session on
+    `spec`'s tile."""
     height, width = shape[:2]
     extra_color = 0 if color_shape is None else max(0, color_shape[0] * color_shape[1] - height * width)
-    fixed = BASE_MB + (height * width * FULL_RES_BYTES_PER_PIXEL + extra_color * EXTRA_COLOR_BYTES_PER_PIXEL) / 2**20
-    return {arena: fixed + spec.reference_pixels * session_kb_per_tile_pixel(role, arena) / 1024
+    planes = (height * width * FULL_RES_BYTES_PER_PIXEL + extra_color * EXTRA_COLOR_BYTES_PER_PIXEL
+              + working_shape[0] * working_shape[1] * WORKING_BYTES_PER_PIXEL)
+    return {arena: BASE_MB + planes / 2**20 + spec.reference_pixels * session_kb_per_tile_pixel(role, arena) / 1024
             for arena in (True, False)}
 
 
@@ -60,14 +65,26 @@ def session_kb_per_tile_pixel(role: str, arena: bool) -> float:
     return SESSION_KB_PER_TILE_PIXEL.get((role, arena), max(v for (_, a), v in SESSION_KB_PER_TILE_PIXEL.items() if a == arena))
 
 
-def plan_memory(shape: tuple[int, ...], role: str, spec: ModelSpec, budget_mb: int,
-                color_shape: tuple[int, ...] | None = None) -> MemoryPlan:
-    """Arena (fastest) if it fits the budget, else without it; InputError naming memory_budget_mb if neither fits."""
-    peaks = estimate_peaks(shape, role, spec, color_shape)
-    for arena in (True, False):
-        if peaks[arena] <= budget_mb:
-            return MemoryPlan(arena, round(peaks[arena]), budget_mb)
+def plan_memory(shape: tuple[int, ...], working_shape: tuple[int, int] | None, role: str, spec: ModelSpec,
+                budget_mb: int, color_shape: tuple[int, ...] | None = None) -> MemoryPlan:
+    """The fastest way that fits the budget: the largest tile first, the arena before none; InputError naming
+    memory_budget_mb if none fits. `working_shape` None (not measured yet): the least the pair could need (the
+    lowest working scale, the smallest tile, no arena), so that a budget nothing fits is refused before any work."""
     height, width = shape[:2]
+    if working_shape is None:
+        least = spec.fitted(1, 1, TILE_FRACTIONS[-1])
+        lowest = max(1, round(height * spec.min_scale)), max(1, round(width * spec.min_scale))
+        peak = estimate_peaks(shape, lowest, role, least, color_shape)[False]
+        if peak > budget_mb:
+            raise InputError("memory_budget_mb", f"{budget_mb} MB is too little for a {width}x{height} pair with the "
+                                                 f"{role} model: it needs at least {peak:.0f} MB")
+        return MemoryPlan(False, round(peak), budget_mb, least)
+    for fraction in TILE_FRACTIONS if spec.dynamic else (1.0,):
+        fitted = spec.fitted(*working_shape, fraction)
+        peaks = estimate_peaks(shape, working_shape, role, fitted, color_shape)
+        for arena in (True, False):
+            if peaks[arena] <= budget_mb:
+                return MemoryPlan(arena, round(peaks[arena]), budget_mb, fitted)
     raise InputError("memory_budget_mb", f"{budget_mb} MB is too little for a {width}x{height} pair with the "
-                                         f"{role} model's {spec.tile_height}x{spec.tile_width} tiles: it needs about "
-                                         f"{peaks[False]:.0f} MB")
+                                         f"{role} model on {fitted.tile_height}x{fitted.tile_width} tiles: it needs "
+                                         f"about {peaks[False]:.0f} MB")

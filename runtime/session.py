@@ -1,8 +1,8 @@
 """An exported tile model in onnxruntime: the session, its provider, and the memory it is opened with.
 
-The model's tile is fixed at export, so a pair's memory budget decides how the session runs (with onnxruntime's
-memory arena, fastest, or without it, about half the memory), not the tile: `prepare` plans that for each pair
-before any work is done, and reopens the session when the decision changes.
+A pair's memory budget decides how the session runs (with onnxruntime's memory arena, fastest, or without it,
+about half the memory) and, for a model exported with free tile height and width, on which tile: `prepare` plans
+that for each pair (`planner.plan_memory`), and reopens the session when the decision changes.
 """
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from .providers import choose_provider, default_model, session_providers
 
 INPUTS = ("mono_y", "ref_y", "ref_cbcr")
 CONFIDENCE = "confidence"  # optional second output: (1, 1, h, w) on [0, 1], how peaked the weight volume is
-DEFAULT_BUDGET_MB = 2048  # a 12-megapixel pair fits with the memory arena on
+DEFAULT_BUDGET_MB = 1024  # what a mid-range phone gives an app; a 12-megapixel photograph fits with the arena on
 
 
 def cpu_count() -> int:
@@ -29,7 +29,7 @@ def cpu_count() -> int:
 
 def open_session(path: Path, providers: list[str], threads: int = 0, memory_arena: bool = True) -> ort.InferenceSession:
     """An onnxruntime session of a dualcam tile model; InputError naming the file if onnxruntime cannot load it or
-    it is not one (three fixed-shape inputs and a cbcr output)."""
+    it is not one (three inputs of fixed batch and channels, height and width fixed or free, and a cbcr output)."""
     options = ort.SessionOptions()
     if threads:
         options.intra_op_num_threads = threads
@@ -42,9 +42,9 @@ def open_session(path: Path, providers: list[str], threads: int = 0, memory_aren
     shapes = {i.name: i.shape for i in session.get_inputs()}
     outputs = [o.name for o in session.get_outputs()]
     if sorted(shapes) != sorted(INPUTS) or "cbcr" not in outputs or not all(
-            isinstance(n, int) for shape in shapes.values() for n in shape):
+            len(shape) == 4 and all(isinstance(n, int) for n in shape[:2]) for shape in shapes.values()):
         raise InputError(path, f"is not a dualcam tile model (inputs {', '.join(shapes)}; outputs {', '.join(outputs)}; "
-                               f"expected inputs {', '.join(INPUTS)} of fixed shape and output cbcr)")
+                               f"expected inputs {', '.join(INPUTS)} of batch 1 and output cbcr)")
     return session
 
 
@@ -58,9 +58,9 @@ class OrtModel:
                                         f"process may use; not {threads!r}")
         if isinstance(memory_budget_mb, bool) or not isinstance(memory_budget_mb, int) or memory_budget_mb <= 0:
             raise InputError("memory_budget_mb", f"must be a positive number of MB, not {memory_budget_mb!r}")
-        self.choice, self.spec, self.requested = choice, choice.spec, provider
+        self.choice, self.spec, self.requested = choice, choice.spec, provider  # spec: the last pair's (`prepare`)
         self.provider, self.threads, self.memory_budget_mb = choose_provider(provider), threads, memory_budget_mb
-        self.memory = MemoryPlan(memory_arena=True, estimated_peak_mb=0, budget_mb=memory_budget_mb)
+        self.memory = MemoryPlan(memory_arena=True, estimated_peak_mb=0, budget_mb=memory_budget_mb, spec=choice.spec)
         self._open()
 
     @classmethod
@@ -80,20 +80,26 @@ class OrtModel:
             raise InputError("provider", f"{self.requested} could not run {path.name} (onnxruntime chose {used})")
         shapes = {i.name: i.shape for i in self.session.get_inputs()}
         _, _, height, width = shapes["mono_y"]
-        if (height, width, shapes["ref_y"][3] - width) != (self.spec.tile_height, self.spec.tile_width,
-                                                           self.spec.max_disparity):
+        spec = self.choice.spec
+        fixed = (height, width, shapes["ref_y"][3] - width) if isinstance(height, int) and isinstance(width, int) else None
+        if fixed != (None if spec.dynamic else (spec.tile_height, spec.tile_width, spec.max_disparity)):
             raise InputError(path, "its tile or d differs from what its manifest says: export it again")
         outputs = [o.name for o in self.session.get_outputs()]
         self.outputs = ["cbcr"] + ([CONFIDENCE] if CONFIDENCE in outputs else [])
 
-    def prepare(self, shape: tuple[int, ...], color_shape: tuple[int, ...]) -> MemoryPlan:
-        """Plan a pair of these image shapes into the memory budget (InputError if it cannot fit) and make the
-        session run that way."""
-        plan = plan_memory(shape, self.choice.role, self.spec, self.memory_budget_mb, color_shape)
-        if plan.memory_arena != self.memory.memory_arena:
-            self.memory = plan
+    def prepare(self, shape: tuple[int, ...], color_shape: tuple[int, ...],
+                working_shape: tuple[int, int] | None = None) -> MemoryPlan:
+        """Plan a pair of these image shapes, whose network frame is `working_shape`, into the memory budget
+        (InputError if it cannot fit) and make the session run that way. Without `working_shape` only a budget
+        the pair cannot fit at all is refused, and nothing changes."""
+        plan = plan_memory(shape, working_shape, self.choice.role, self.choice.spec, self.memory_budget_mb, color_shape)
+        if working_shape is None:
+            return plan
+        # The arena keeps the blocks of the largest tile it served: another tile gets a session of its own.
+        reopen = plan.memory_arena != self.memory.memory_arena or (plan.memory_arena and plan.spec != self.memory.spec)
+        self.memory, self.spec = plan, plan.spec
+        if reopen:
             self._open()
-        self.memory = plan
         return plan
 
     def __call__(self, mono_y: np.ndarray, ref_y: np.ndarray, ref_cbcr: np.ndarray) -> np.ndarray:

@@ -1,4 +1,4 @@
-"""Cover an image of any size with the model's fixed tile, and blend the tiles' chroma back together.
+"""Cover an image of any size with the model's tile, and blend the tiles' chroma back together.
 
 Each mono tile sees a reference tile d columns wider on the search side (the colour camera sits left
 of the mono camera in the network's arrangement, so a mono pixel's candidates lie to its right in
@@ -16,11 +16,20 @@ import numpy as np
 
 OVERLAP = 32  # px at the working scale between neighbouring tiles, fewer for tiles under 128 px
 DEFAULT_TILE = (256, 512)  # (height, width) dualcam-export fixes unless told otherwise
+MIN_TILE = 64  # px a side: a model whose tile follows the image is never given less context than this
 
 
 def default_overlap(tile_height: int, tile_width: int) -> int:
     """The overlap dualcam-export records for a tile of this shape."""
     return min(OVERLAP, min(tile_height, tile_width) // 4)
+
+
+def fitted_tile(length: int, tile: int, overlap: int, stride: int) -> int:
+    """The smallest tile side (a multiple of `stride`, at least MIN_TILE, at most `tile`) that covers `length` in
+    no more tiles than `tile` does: a 300-px side takes two 176-px tiles, not two 256-px ones."""
+    count = len(tile_starts(length, tile, overlap))
+    need = -(-(length + (count - 1) * overlap) // count)
+    return min(tile, max(MIN_TILE, stride * -(-need // stride)))
 
 
 # (mono Y (h, w), reference Y (h, w + d), reference Cb/Cr (h, w + d, 2)) -> Cb/Cr (h, w, 2)
