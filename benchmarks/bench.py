@@ -19,6 +19,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from dualcam.runtime.session import DEFAULT_BUDGET_MB
+
 from .machine import in_fresh_process
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -161,8 +163,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--models", type=Path, default=MODELS, help="a dualcam-export folder (default: the shipped models)")
     p.add_argument("--pairs", type=Path, help="folders with left.png/right.png to upscale (default: the bundled sample)")
     p.add_argument("--sizes", type=float, nargs="+", default=[0.5, 1, 3, 12], help="megapixels of the whole-pipeline pairs")
-    p.add_argument("--budgets", type=int, nargs="*", default=[512, 1024, 2048], help="MB, at the largest size")
-    p.add_argument("--budget", type=int, default=2048, help="MB for the runs at each size (dualcam-run's default)")
+    p.add_argument("--budgets", type=int, nargs="*", default=[600, 2048], help="MB, at the largest size")
+    p.add_argument("--budget", type=int, default=DEFAULT_BUDGET_MB, help="MB for the runs at each size (dualcam-run's default)")
     p.add_argument("--warmup", type=int, default=1)
     p.add_argument("--repeats", type=int, default=5)
     p.add_argument("--threads", type=int, default=0, help="onnxruntime intra-op threads (0: the runtime's default)")

@@ -66,7 +66,9 @@ def run_dualcam(mono: Path, color: Path, budget_mb: int, model: str, *options: s
     report = json.loads(output)
     return {"budget_mb": budget_mb, "exit": 0, "seconds": round(seconds, 3), "peak_rss_mb": round(usage.ru_maxrss / 1024),
             "estimated_peak_mb": report["tiles"]["estimated_peak_mb"], "memory_arena": report["tiles"]["memory_arena"],
-            "tiles": report["tiles"]["count"], "chroma_scale": report["chroma_scale"],
+            "tiles": report["tiles"]["count"], "tile": report["tiles"]["tile"], "chroma_scale": report["chroma_scale"],
+            "shape": (report["size"]["height"], report["size"]["width"]),
+            "working_shape": tuple(int(n) for n in report["tiles"]["frame"].split("x")),
             "disparity_max_px": report["disparity_max_px"], "model": report["model"]["role"],
             "stages_s": report["timings_s"]}
 

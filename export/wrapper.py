@@ -1,9 +1,9 @@
-"""Export-only wrapper: the trained modules behind one fixed tile shape, with no Python branches.
+"""Export-only wrapper: the trained modules behind one tile shape, with no Python branches.
 
 Phones' execution providers need static shapes, so the tile (height, width) is fixed at export time (the CPU
 models may leave it free, `TileShape.free_shapes`) and the reference arrives already cut to width + d columns (the
-runtime's tiler does that). The wrapper runs
-the network's own forward with the matching implementation chosen at export (model/implementations.py).
+runtime's tiler does that). The wrapper runs the network's own forward with the matching implementation chosen at
+export (model/implementations.py).
 """
 from __future__ import annotations
 

@@ -2,9 +2,9 @@
 
     python -m dualcam.model.predict MONO COLOR -o OUT [--checkpoint PATH]
 
-`TorchModel` colours the runtime's tiles (the exporter's tile shape, fitted to each pair as the CPU exports' are,
-overlap and working-scale rule) in fp32 PyTorch: evaluation and validation of checkpoints not exported yet measure what users will run, and the
-exported models' parity is the difference between two tile functions, nothing else.
+`TorchModel` colours the runtime's tiles (the exporter's tile shape, fitted to each pair as the CPU models' are,
+overlap and working-scale rule) in fp32 PyTorch: evaluation and validation of checkpoints not exported yet measure
+what users will run, and the exported models' parity is the difference between two tile functions, nothing else.
 """
 from __future__ import annotations
 

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from .color import rgb_to_ycbcr
+from .color import each_channel, rgb_to_ycbcr
 
 
 @dataclass(frozen=True)
@@ -64,17 +64,21 @@ class Arrangement:
         return np.ascontiguousarray(self._scaled_flipped(mono_y.T if self.transposed else mono_y))
 
     def reference(self, color_rgb: np.ndarray) -> np.ndarray:
-        """(h', w', 3) colour RGB as given -> (h, w, 3) reference YCbCr in the network's frame."""
+        """(h', w', 3) colour RGB as given (samples or [0, 1] floats) -> (h, w, 3) reference YCbCr in the network's
+        frame. Warped and scaled one channel at a time, so the full-resolution float planes are one channel's."""
         if self.transposed:
             color_rgb = color_rgb.swapaxes(0, 1)
-        if self.color_to_mono is not None:
-            height, width = self.full_shape
-            color_rgb = cv2.warpAffine(np.ascontiguousarray(color_rgb), self.color_to_mono, (width, height),
-                                       flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-        elif color_rgb.shape[:2] != self.full_shape:
+        if self.color_to_mono is None and color_rgb.shape[:2] != self.full_shape:
             raise ValueError(f"a colour image of {color_rgb.shape[:2]} needs a warp onto the mono grid {self.full_shape}")
-        # rgb_to_ycbcr makes the one contiguous copy of the (possibly flipped, moved) view.
-        return rgb_to_ycbcr(moved(self._scaled_flipped(color_rgb), self.offset))
+
+        def into_frame(plane: np.ndarray) -> np.ndarray:
+            if self.color_to_mono is not None:
+                height, width = self.full_shape
+                plane = cv2.warpAffine(np.ascontiguousarray(plane), self.color_to_mono, (width, height),
+                                       flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+            return self._scaled_flipped(plane)
+
+        return rgb_to_ycbcr(moved(each_channel(color_rgb, into_frame), self.offset))
 
     def seen(self) -> np.ndarray | None:
         """(h, w) bool in the network's frame: True where the colour camera's image covers the pixel, False where the

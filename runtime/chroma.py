@@ -24,7 +24,7 @@ STRIP_ROWS = 256  # rows filtered, upsampled and merged at a time, so no whole-i
 
 
 class TileModel(Protocol):
-    """Colours one tile of the model's fixed shape: (h, w) mono Y, (h, w + d) reference Y and (h, w + d, 2)
+    """Colours one tile of the shape `spec` gives: (h, w) mono Y, (h, w + d) reference Y and (h, w + d, 2)
     reference Cb/Cr -> (h, w, 2) Cb/Cr, or (h, w, 3) with the model's confidence as a third channel."""
 
     spec: ModelSpec

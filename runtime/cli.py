@@ -64,7 +64,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                                                  "--out) or a model file beside its manifest.json (default: int8 on "
                                                  "CPUs, mobile_int8 on NNAPI, mobile on CoreML)")
     p.add_argument("--memory-budget", type=int, default=None, metavar="MB",
-                   help="peak memory to stay under (default 2048); refused at once if the pair cannot fit")
+                   help="peak memory to stay under (default 1024): decides the memory arena and, for the CPU models, "
+                        "the tile; a pair that cannot fit is refused before the model runs")
     p.add_argument("--max-chroma-scale", type=float, default=1.0, metavar="S",
                    help="predict colour at most at this fraction of the mono resolution (0.125-1, default 1): lower "
                         "averages more of the colour camera's noise and runs faster; the detail comes from the mono image")

@@ -5,6 +5,8 @@ Channels are ordered Y, Cb, Cr (OpenCV's COLOR_RGB2YCrCb orders Cr before Cb, so
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 LUMA_WEIGHTS = np.array([0.299, 0.587, 0.114], dtype=np.float32)
@@ -36,3 +38,25 @@ def ycbcr_to_rgb(ycbcr: np.ndarray, clip: bool = True) -> np.ndarray:
     rgb = np.stack([r, g, b], axis=-1).astype(np.float32)
     return np.clip(rgb, 0.0, 1.0) if clip else rgb
 
+
+
+def unit_float(samples: np.ndarray) -> np.ndarray:
+    """uint8/uint16 samples -> C-contiguous float32 on [0, 1]; floats (already on [0, 1]) are not copied if they are
+    that already."""
+    if samples.dtype.kind != "u":
+        return np.ascontiguousarray(samples, np.float32)
+    out = samples.astype(np.float32, order="C")
+    out /= np.float32(np.iinfo(samples.dtype).max)
+    return out
+
+
+def each_channel(rgb: np.ndarray, transform: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+    """`transform` of each channel of (H, W, 3) samples as a [0, 1] float32 plane, stacked into (h, w, 3): a float
+    copy of a 12-megapixel colour image never exists whole, one plane of it at a time does."""
+    out = None
+    for channel in range(3):
+        plane = transform(unit_float(rgb[..., channel]))
+        if out is None:
+            out = np.empty(plane.shape + (3,), np.float32)
+        out[..., channel] = plane
+    return out

@@ -96,7 +96,8 @@ class Colorizer:
             camera_side=geometry.camera_side, flipped=arrangement.flipped,
             disparity_min_px=low_px, disparity_max_px=high_px, chroma_scale=round(arrangement.scale, 4),
             candidate_offset=arrangement.offset, chroma_filter=self.chroma_filter, **self.session.describe(),
-            tiles={"count": len(grid), "tile": f"{grid.tile_height}x{grid.tile_width}", "overlap": grid.overlap, **plan},
+            tiles={"count": len(grid), "tile": f"{grid.tile_height}x{grid.tile_width}", "overlap": grid.overlap,
+                   "frame": f"{grid.height}x{grid.width}", **plan},
             confidence={"source": prediction.confidence_source, "low_share": round(low, 4), "low_below": LOW},
             timings_s=timings, warnings=warnings, peak_rss_mb=round(peak_memory_mb(), 1),
             confidence_map=prediction.confidence)

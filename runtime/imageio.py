@@ -36,7 +36,7 @@ import numpy as np
 from PIL import ExifTags, JpegImagePlugin, PngImagePlugin, WebPImagePlugin
 from PIL import Image as PillowImage
 
-from .color import rgb_to_luma, rgb_to_ycbcr
+from .color import rgb_to_luma, rgb_to_ycbcr, unit_float
 from .errors import InputError
 
 PathLike = str | os.PathLike[str]
@@ -73,7 +73,8 @@ _MADE_UP = {"JPEG": ("libjpeg", re.compile(r"Premature end of JPEG file|Corrupt 
 
 @dataclass(frozen=True)
 class Image:
-    """Pixels as read: float32 in [0, 1], (H, W) grey or (H, W, 3) RGB, upright; `bit_depth` 8 or 16."""
+    """Pixels as read: float32 in [0, 1] (or the decoded samples, `read_image(samples=True)`), (H, W) grey or
+    (H, W, 3) RGB, upright; `bit_depth` 8 or 16."""
 
     pixels: np.ndarray
     bit_depth: int
@@ -81,8 +82,9 @@ class Image:
     exif: bytes | None = None  # the file's EXIF block (TIFF structure), orientation set to 1
 
 
-def read_image(path: PathLike, min_size: int = 1, max_pixels: int = MAX_PIXELS) -> Image:
+def read_image(path: PathLike, min_size: int = 1, max_pixels: int = MAX_PIXELS, samples: bool = False) -> Image:
     """A PNG, JPEG, TIFF, WebP or HEIC/HEIF file -> upright Image; InputError naming the file for anything wrong.
+    `samples`: keep the uint8/uint16 samples (a quarter or half of the float32 image's memory).
 
     Refused before decoding: more than `max_pixels` declared, or a side under `min_size` pixels.
     """
@@ -108,9 +110,8 @@ def read_image(path: PathLike, min_size: int = 1, max_pixels: int = MAX_PIXELS) 
         raise InputError(path, f"has {pixels.dtype} samples; only 8- and 16-bit integer images are supported")
     if pixels.ndim == 3 and all(np.array_equal(pixels[..., 0], pixels[..., c]) for c in (1, 2)):
         pixels = pixels[..., 0]
-    pixels = _orient(pixels, orientation).astype(np.float32, order="C")
-    pixels /= np.float32((1 << bit_depth) - 1)
-    return Image(pixels, bit_depth, path, exif)
+    pixels = _orient(pixels, orientation)
+    return Image(np.ascontiguousarray(pixels) if samples else unit_float(pixels), bit_depth, path, exif)
 
 
 def _kind(path: Path, data: bytes) -> str:
@@ -286,9 +287,9 @@ def _valid_orientation(value: object) -> int:
 
 
 def as_mono(image: Image) -> np.ndarray:
-    """The mono camera's image as (H, W) float32; InputError if it is really a colour image."""
+    """The mono camera's image as (H, W) float32 on [0, 1]; InputError if it is really a colour image."""
     if image.pixels.ndim == 2:
-        return image.pixels
+        return unit_float(image.pixels)
     chroma = _mean_chroma(image.pixels)
     if chroma > MONO_MAX_CHROMA:
         raise InputError(
@@ -296,11 +297,11 @@ def as_mono(image: Image) -> np.ndarray:
             f"is a colour image (mean chroma {chroma:.3f}, a grey one has under {MONO_MAX_CHROMA}) where the "
             "mono camera's image is needed; were the mono and colour inputs swapped?",
         )
-    return rgb_to_luma(image.pixels)
+    return rgb_to_luma(unit_float(image.pixels))
 
 
 def as_color(image: Image) -> np.ndarray:
-    """The colour camera's image as (H, W, 3) float32 RGB; InputError if it has no colour."""
+    """The colour camera's image as (H, W, 3) RGB, its pixels as they are; InputError if it has no colour."""
     if image.pixels.ndim == 2 or _mean_chroma(image.pixels) < COLOR_MIN_CHROMA:
         raise InputError(image.path, "has no colour; the colour camera's image is needed here")
     return image.pixels
@@ -423,7 +424,7 @@ def _orient(pixels: np.ndarray, orientation: int) -> np.ndarray:
 def _mean_chroma(rgb: np.ndarray) -> float:
     """Mean |Cb - 0.5| and |Cr - 0.5| over a regular grid of about CHROMA_SAMPLES pixels."""
     step = max(1, int(math.sqrt(rgb.shape[0] * rgb.shape[1] / CHROMA_SAMPLES)))
-    chroma = rgb_to_ycbcr(rgb[::step, ::step])[..., 1:] - 0.5
+    chroma = rgb_to_ycbcr(unit_float(rgb[::step, ::step]))[..., 1:] - 0.5
     return float(np.abs(chroma).mean())
 
 

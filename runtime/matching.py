@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from .color import rgb_to_luma
+from .color import each_channel, rgb_to_luma, unit_float
 
 # Matching runs on copies at most this many px a side, with at most MAX_FEATURES keypoints each: SIFT's
 # cost grows with the pixels it sees, and a 12-megapixel pair needs no more to fit three row parameters and
@@ -27,13 +27,16 @@ CLAHE_CLIP, CLAHE_TILES = 2.0, (8, 8)
 
 
 def _to_u8(img: np.ndarray, max_side: int) -> tuple[np.ndarray, float]:
-    """Grey or RGB [0, 1] -> 8-bit grey of at most `max_side` px a side, contrast-equalised: shrunk first, so a
-    big image costs one pass."""
+    """Grey or RGB (samples or [0, 1] floats) -> 8-bit grey of at most `max_side` px a side, contrast-equalised:
+    shrunk first, one channel at a time, so a big image costs one pass and no float copy of it."""
     scale = min(1.0, max_side / max(img.shape[:2]))
-    if scale < 1.0:
-        img = cv2.resize(np.ascontiguousarray(img), None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-    if img.ndim == 3:
-        img = rgb_to_luma(img)
+
+    def shrunk(plane: np.ndarray) -> np.ndarray:
+        if scale == 1.0:
+            return plane
+        return cv2.resize(np.ascontiguousarray(plane), None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+
+    img = rgb_to_luma(each_channel(img, shrunk)) if img.ndim == 3 else shrunk(unit_float(img))
     grey = np.clip(np.rint(img * 255.0), 0, 255).astype(np.uint8)
     return cv2.createCLAHE(clipLimit=CLAHE_CLIP, tileGridSize=CLAHE_TILES).apply(grey), scale
 
@@ -53,7 +56,8 @@ class Matches:
 
 def sift_matches(mono_y: np.ndarray, color_y: np.ndarray, max_side: int = MATCH_MAX_SIDE, ratio: float = 0.75,
                  max_features: int = MAX_FEATURES) -> Matches:
-    """SIFT matches (Lowe ratio test) of two [0, 1] images, grey or RGB, of any sizes, with no geometric filtering.
+    """SIFT matches (Lowe ratio test) of two images, grey or RGB, samples or [0, 1] floats, of any sizes, with no
+    geometric filtering.
 
     Images are downscaled to at most `max_side` pixels for speed; coordinates are reported at each
     image's full resolution. No matches (flat images) gives empty arrays.

@@ -61,7 +61,7 @@ def ramp_weights(starts: list[int], tile: int, length: int) -> list[np.ndarray]:
 
 @dataclass(frozen=True)
 class TileGrid:
-    """Where the fixed-size tiles of one image go."""
+    """Where the tiles of one image go, all of one size."""
 
     height: int
     width: int

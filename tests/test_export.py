@@ -49,9 +49,14 @@ def test_manifest_lists_every_file_with_its_checksum(tiny_export):
     for entry in manifest["files"].values():
         assert sha256(tiny_export / entry["file"]) == entry["sha256"]
     assert manifest["tile"]["height"] == 32 and manifest["max_disparity"] == 16
-    session = ort.InferenceSession(str(tiny_export / manifest["files"]["fp32"]["file"]))
+    session = ort.InferenceSession(str(tiny_export / manifest["files"]["mobile"]["file"]))  # the tile, fixed
     assert {i.name: i.shape for i in session.get_inputs()} == manifest["inputs"]
     assert {o.name: o.shape for o in session.get_outputs()} == manifest["outputs"]
+    for role in ("fp32", "int8", "int8_ort"):  # the CPU models: any multiple of the stride
+        assert manifest["files"][role]["dynamic_tile"] is True
+    session = ort.InferenceSession(str(tiny_export / manifest["files"]["fp32"]["file"]))
+    assert all(shape[:2] == manifest["inputs"][name][:2] and all(isinstance(n, str) for n in shape[2:])
+               for name, shape in ((i.name, i.shape) for i in session.get_inputs()))
 
 
 def test_onnx_is_self_contained_and_matches_torch(tiny_export):

@@ -18,7 +18,7 @@ from dualcam.runtime.cli import main
 from dualcam.runtime.color import rgb_to_luma
 from dualcam.runtime.colorize import colorize
 from dualcam.runtime.errors import InputError
-from dualcam.runtime.manifest import SHIPPED_MODELS, load_manifest, manifest_spec
+from dualcam.runtime.manifest import SHIPPED_MODELS, choose_model
 from dualcam.runtime.planner import estimate_peaks
 
 SAMPLES = Path(__file__).resolve().parent.parent / "runtime" / "samples"
@@ -153,7 +153,8 @@ def test_rectify_corrects_a_vertical_shift(pair, tmp_path):
 
 def test_a_small_budget_runs_leaner_and_stays_under_it(pair, result, tmp_path):
     assert result[1]["tiles"]["memory_arena"]  # the default budget is roomy for this crop
-    peaks = estimate_peaks(CROP_SHAPE, "int8", manifest_spec(load_manifest(SHIPPED_MODELS)))
+    frame = tuple(int(n) for n in result[1]["tiles"]["frame"].split("x"))
+    peaks = estimate_peaks(CROP_SHAPE, frame, "int8", choose_model("int8").spec.fitted(*frame))
     budget = math.ceil(peaks[False])  # fits the lean session, not the arena
     lean = run_json([str(pair[0]), str(pair[1]), "-o", str(tmp_path / "o.png"), "--memory-budget", str(budget)])
     assert not lean["tiles"]["memory_arena"]
@@ -258,7 +259,7 @@ def bad_cases(pair: tuple[Path, Path], tmp: Path) -> dict[str, tuple[list[str], 
         "too small": ([str(tmp / "small.png"), str(tmp / "small_color.png"), "-o", out], "small.png"),
         "unrelated scenes": ([mono, str(tmp / "unrelated.png"), "-o", out], "cannot be verified"),
         # Checks that need no computation come first: each of these pairs would also fail verification.
-        "budget, before matching": ([mono, str(tmp / "unrelated.png"), "--memory-budget", "200", "-o", out],
+        "budget, before matching": ([mono, str(tmp / "unrelated.png"), "--memory-budget", "100", "-o", out],
                                     "--memory-budget"),
         "16-bit into jpeg, before matching": ([str(tmp / "m16.png"), str(tmp / "unrelated.png"), "-o",
                                               str(tmp / "out.jpg")], "JPEG"),
@@ -296,7 +297,7 @@ def bad_cases(pair: tuple[Path, Path], tmp: Path) -> dict[str, tuple[list[str], 
         "unknown model": ([mono, color, "--model", "int4", "-o", out], "int4"),
         "unknown provider": ([mono, color, "--provider", "tpu", "-o", out], "tpu"),
         "provider not in this build": ([mono, color, "--provider", "nnapi", "-o", out], "nnapi"),
-        "memory budget too small": ([mono, color, "--memory-budget", "200", "-o", out], "--memory-budget"),
+        "memory budget too small": ([mono, color, "--memory-budget", "100", "-o", out], "--memory-budget"),
         "negative threads": ([mono, color, "--threads", "-1", "-o", out], "--threads"),
         "chroma scale zero": ([mono, color, "--max-chroma-scale", "0", "-o", out], "--max-chroma-scale"),
     }

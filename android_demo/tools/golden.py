@@ -16,6 +16,7 @@ Python tests colour or refuse (the Kotlin tests build them again and measure the
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 from pathlib import Path
 
@@ -99,12 +100,13 @@ def generate() -> dict:
     for height, width in ((64, 64), (500, 741), (741, 500), (1080, 1920), (1352, 1750), (3000, 4000), (6000, 8000)):
         for color_pixels in (None, 2 * height * width):
             for role in ("int8", "fp32", "mobile", "mobile_int8", "int8_ort", "mobile_ort", "mobile_int8_ort", "custom"):
-                for budget in (512, 1300, 2048, 8192):
+                for budget, scale in itertools.product((512, 1300, 2048, 8192), (None, 1.0, 0.3)):
+                    working = None if scale is None else Arrangement((height, width), scale=scale).shape
                     case = {"height": height, "width": width, "color_pixels": color_pixels, "role": role,
-                            "budget_mb": budget}
+                            "budget_mb": budget, "working": working}
                     color_shape = None if color_pixels is None else (2 * height, width)
                     try:
-                        plan = plan_memory((height, width), role, spec, budget, color_shape)
+                        plan = plan_memory((height, width), working, role, spec, budget, color_shape)
                         case.update(memory_arena=plan.memory_arena, estimated_peak_mb=plan.estimated_peak_mb)
                     except InputError as error:
                         case["error"] = error.problem

@@ -20,9 +20,10 @@ class Colorized(
 }
 
 /**
- * The whole on-device pipeline, the stages of dualcam.runtime.colorize's Colorizer once the pair is read: the memory
- * plan readies the session -> `Geometry.measure` (feature matches: portrait or landscape, the colour image onto the
- * mono grid, the camera side, the largest disparity and so the working scale, or a refusal) -> `Chroma.predict`
+ * The whole on-device pipeline, the stages of dualcam.runtime.colorize's Colorizer once the pair is read: a budget the
+ * pair cannot fit at all refused -> `Geometry.measure` (feature matches: portrait or landscape, the colour image onto
+ * the mono grid, the camera side, the largest disparity and so the working scale, or a refusal) -> the memory plan for
+ * that working scale readies the session -> `Chroma.predict`
  * (into the network's frame, tiles, chroma filter, back) -> `Chroma.merge` (guided upsampling and the YCbCr merge
  * with the mono image as luma, a strip at a time into `sink`).
  *
@@ -39,10 +40,12 @@ class Colorizer(private val session: TileSession) {
                  colorName: String = "the colour image", progress: ((Int, Int) -> Unit)? = null): Colorized {
         require(mono.channels == 1 && color.channels == 3) { "need a grey mono image and an RGB colour image" }
         val start = System.nanoTime()
-        val memory = session.prepare(mono.height, mono.width, color.height.toLong() * color.width, budgetMb)
+        val colorPixels = color.height.toLong() * color.width
+        session.prepare(mono.height, mono.width, colorPixels, budgetMb)
         val measuring = System.nanoTime()
         val geometry = Geometry.measure(mono, color, session.manifest, options, monoName, colorName)
         val geometrySeconds = (System.nanoTime() - measuring) / 1e9
+        val memory = session.prepare(mono.height, mono.width, colorPixels, budgetMb, geometry.arrangement.shape)
         val prediction = Chroma.predict(mono, color, geometry.arrangement, session.manifest, session.backend, chromaFilter, progress)
         Chroma.merge(mono, prediction.cbcr, sink)
         return Colorized(geometry, prediction.cbcr, prediction.grid, memory, geometrySeconds, prediction.modelSeconds,
@@ -50,7 +53,7 @@ class Colorizer(private val session: TileSession) {
     }
 
     companion object {
-        const val DEFAULT_BUDGET_MB = 2048
+        const val DEFAULT_BUDGET_MB = 1024
         const val MIN_SIZE = 64
 
         /** The runtime's check on reading a pair: below MIN_SIZE px a side there is too little image to match. */

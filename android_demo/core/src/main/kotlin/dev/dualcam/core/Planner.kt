@@ -7,14 +7,17 @@ class MemoryPlan(val memoryArena: Boolean, val estimatedPeakMb: Int)
 class BudgetError(val neededMb: Int, message: String) : IllegalArgumentException(message)
 
 /**
- * The model's tile is fixed at export, so the budget decides how the session runs (with onnxruntime's memory arena,
- * fastest, or without it, about half the memory), not the tile; decided from the image sizes before any work is
- * done. The coefficients are the runtime's, measured for the desktop process; a phone's can be measured with the
- * app's benchmark mode.
+ * How a pair's session runs inside the memory budget (dualcam.runtime.planner): the interpreter's share, the planes
+ * held at the mono image's full resolution and at the working scale, and one session on the model's tiles, with
+ * onnxruntime's memory arena (fastest) or without it (about half the session's memory). The app's models are exported
+ * for phones with a fixed tile, so the budget decides only the arena here; the runtime's CPU models may also shrink
+ * their tile. The coefficients are the runtime's, measured for the desktop process; a phone's can be measured with
+ * the app's benchmark mode.
  */
 object Planner {
     const val BASE_MB = 120
     const val FULL_RES_BYTES_PER_PIXEL = 84
+    const val WORKING_BYTES_PER_PIXEL = 0
     /** Per colour pixel beyond the mono image's count: its samples and float RGB copy, held while the pair is coloured. */
     const val EXTRA_COLOR_BYTES_PER_PIXEL = 16
     private val SESSION_KB_PER_TILE_PIXEL = mapOf(
@@ -32,21 +35,37 @@ object Planner {
         SESSION_KB_PER_TILE_PIXEL[Pair(role, arena)]
             ?: SESSION_KB_PER_TILE_PIXEL.filterKeys { it.second == arena }.values.reduce { a, b -> Math.max(a, b) }
 
-    /**
-     * The arena (fastest) if a (height, width) mono image and a colour image of `colorPixels` (null: the same size)
-     * fit `budgetMb` with it, else no arena; BudgetError if neither fits. `role` is the manifest's, as given.
-     */
-    fun memory(height: Int, width: Int, role: String, manifest: ModelManifest, budgetMb: Int, colorPixels: Long? = null): MemoryPlan {
-        val monoPixels = height.toLong() * width
+    private fun estimate(monoPixels: Long, colorPixels: Long?, workingPixels: Long, role: String, manifest: ModelManifest,
+                         arena: Boolean): Double {
         val extraColor = if (colorPixels == null) 0L else maxOf(0L, colorPixels - monoPixels)
-        val fixed = BASE_MB + (monoPixels * FULL_RES_BYTES_PER_PIXEL + extraColor * EXTRA_COLOR_BYTES_PER_PIXEL) / (1 shl 20).toDouble()
+        val planes = monoPixels * FULL_RES_BYTES_PER_PIXEL + extraColor * EXTRA_COLOR_BYTES_PER_PIXEL + workingPixels * WORKING_BYTES_PER_PIXEL
+        return BASE_MB + planes / (1 shl 20).toDouble() + manifest.referencePixels * sessionKbPerTilePixel(role, arena) / 1024
+    }
+
+    /**
+     * The arena (fastest) if a (height, width) mono image whose network frame is `working` (height, width), and a
+     * colour image of `colorPixels` (null: the same size), fit `budgetMb` with it, else no arena; BudgetError if neither
+     * fits. `working` null (not measured yet): the least the pair could need (the lowest working scale, no arena), so
+     * that a budget nothing fits is refused before any work. `role` is the manifest's, as given.
+     */
+    fun memory(height: Int, width: Int, role: String, manifest: ModelManifest, budgetMb: Int, colorPixels: Long? = null,
+               working: Pair<Int, Int>? = null): MemoryPlan {
+        val monoPixels = height.toLong() * width
+        if (working == null) {
+            val lowest = maxOf(1, ChromaScale.roundHalfEven(height * manifest.minScale)).toLong() *
+                maxOf(1, ChromaScale.roundHalfEven(width * manifest.minScale))
+            val least = estimate(monoPixels, colorPixels, lowest, role, manifest, false)
+            val needed = ChromaScale.roundHalfEven(least)
+            if (least > budgetMb) throw BudgetError(needed, "$budgetMb MB is too little for a ${width}x$height pair with the $role model: it needs at least $needed MB")
+            return MemoryPlan(false, needed)
+        }
         var peak = 0.0
         for (arena in listOf(true, false)) {
-            peak = fixed + manifest.referencePixels * sessionKbPerTilePixel(role, arena) / 1024
+            peak = estimate(monoPixels, colorPixels, working.first.toLong() * working.second, role, manifest, arena)
             if (peak <= budgetMb) return MemoryPlan(arena, ChromaScale.roundHalfEven(peak))
         }
         val needed = ChromaScale.roundHalfEven(peak)
-        throw BudgetError(needed, "$budgetMb MB is too little for a ${width}x$height pair with the $role model's " +
+        throw BudgetError(needed, "$budgetMb MB is too little for a ${width}x$height pair with the $role model on " +
             "${manifest.tileHeight}x${manifest.tileWidth} tiles: it needs about $needed MB")
     }
 }

@@ -16,11 +16,13 @@ class TileSession(val manifest: ModelManifest, val role: String, private val ope
     val backend: InferenceBackend get() = opened ?: throw IllegalStateException("prepare the session for a pair first")
 
     /**
-     * Plan a (height, width) mono image and a colour image of `colorPixels` into `budgetMb` (BudgetError if it cannot
-     * fit) and make the backend run that way.
+     * Plan a (height, width) mono image whose network frame is `working` and a colour image of `colorPixels` into
+     * `budgetMb` (BudgetError if it cannot fit) and make the backend run that way. Without `working` only a budget the
+     * pair cannot fit at all is refused, and nothing is opened.
      */
-    fun prepare(height: Int, width: Int, colorPixels: Long?, budgetMb: Int): MemoryPlan {
-        val plan = Planner.memory(height, width, role, manifest, budgetMb, colorPixels)
+    fun prepare(height: Int, width: Int, colorPixels: Long?, budgetMb: Int, working: Pair<Int, Int>? = null): MemoryPlan {
+        val plan = Planner.memory(height, width, role, manifest, budgetMb, colorPixels, working)
+        if (working == null) return plan
         if (opened == null || plan.memoryArena != memoryArena) {
             close()  // the previous backend goes before the next one is made: one model in memory at a time
             opened = open(plan.memoryArena)

@@ -164,19 +164,24 @@ class CoreTest {
     fun sessionPlansBeforeItOpensAndReopensOnlyWhenTheArenaDecisionChanges() {
         val opened = ArrayList<Boolean>()
         val session = TileSession(probeManifest, "int8") { arena -> opened.add(arena); ProbeBackend(16, 32, 8) }
-        // 64x64 with int8's 16x(32 + 8) tiles: about 124 MB with the arena, 122 MB without.
+        val frame = Pair(64, 64)
+        val lean = Planner.memory(64, 64, "int8", probeManifest, 100_000, null, frame)
+        val least = Planner.memory(64, 64, "int8", probeManifest, 100_000)
+        assertTrue("the least a pair could need is no more than its lean plan", least.estimatedPeakMb <= lean.estimatedPeakMb)
         try {
-            session.prepare(64, 64, null, 121)
-            fail("121 MB cannot hold the leanest session")
+            session.prepare(64, 64, null, least.estimatedPeakMb - 1)
+            fail("a budget under the least the pair could need is refused before its frame is known")
         } catch (error: BudgetError) {
-            assertEquals(122, error.neededMb)
+            assertEquals(least.estimatedPeakMb, error.neededMb)
         }
+        assertFalse("nothing opened before the frame is known", session.prepare(64, 64, null, 100_000).memoryArena)
         assertEquals("nothing opened for a pair that cannot fit", emptyList<Boolean>(), opened)
-        assertTrue(session.prepare(64, 64, null, 2048).memoryArena)
+        val roomy = session.prepare(64, 64, null, 100_000, frame)
+        assertTrue(roomy.memoryArena)
         val first = session.backend as ProbeBackend
-        assertEquals(124, session.prepare(64, 80, 64 * 80L, 2048).estimatedPeakMb)
+        assertTrue("a larger colour image needs more", session.prepare(64, 80, 2 * 64 * 80L, 100_000, Pair(64, 80)).estimatedPeakMb > roomy.estimatedPeakMb)
         assertSame("kept while the decision holds", first, session.backend)
-        assertFalse(session.prepare(64, 64, null, 123).memoryArena)
+        assertFalse(session.prepare(64, 64, null, roomy.estimatedPeakMb - 1, frame).memoryArena)
         assertTrue("closed before the next one opens", first.closed)
         assertEquals(listOf(true, false), opened)
         val second = session.backend as ProbeBackend

@@ -61,9 +61,10 @@ class GoldenTest {
         var withoutArena = 0
         for (case in Golden.list(Golden.root["memory_plans"])) {
             val colorPixels = (case["color_pixels"] as Double?)?.toLong()
-            val what = "memory for ${case["width"]}x${case["height"]}, colour $colorPixels px, ${case["role"]}, ${case["budget_mb"]} MB"
+            val working = case["working"]?.let { Golden.ints(it) }?.let { Pair(it[0], it[1]) }
+            val what = "memory for ${case["width"]}x${case["height"]} (frame $working), colour $colorPixels px, ${case["role"]}, ${case["budget_mb"]} MB"
             try {
-                val plan = Planner.memory(case.int("height"), case.int("width"), case.text("role"), manifest, case.int("budget_mb"), colorPixels)
+                val plan = Planner.memory(case.int("height"), case.int("width"), case.text("role"), manifest, case.int("budget_mb"), colorPixels, working)
                 if ("error" in case) fail("$what: the runtime refuses it (${case["error"]})")
                 assertEquals("$what: arena", case["memory_arena"], plan.memoryArena)
                 assertEquals("$what: estimate", case.int("estimated_peak_mb"), plan.estimatedPeakMb)
