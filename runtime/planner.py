@@ -7,9 +7,12 @@ The budget decides how the session runs: with onnxruntime's memory arena and mem
 them (about half the session's memory, slower), and, for a model exported with free tile height and width, on
 smaller tiles (`TILE_FRACTIONS`, each tried with and without the arena). A budget nothing fits is refused.
 The coefficients are fitted to `dualcam-run`'s measured peaks in a worst case for memory (16-bit images, the colour
-view warped by --rectify) at working scale 1 and at a low one (benchmarks/planner_memory.py, onnxruntime 1.32),
-with 10 % headroom on the session terms: an ordinary 8-bit photograph uses well under the estimate.
-android_demo's Kotlin core mirrors these numbers (its golden vectors come from `plan_memory`).
+view warped by --rectify) at working scale 1 and at about a third (benchmarks/planner_memory.py, onnxruntime 1.32) on
+an AVX2 CPU (benchmarks/results/planner_memory_avx2.md), with 10 % headroom on the session terms. onnxruntime's
+kernels hold more on a CPU with AVX-512: there an earlier fit's session terms were 1.1-1.7 times as large
+(planner_memory.md), so each session term here is the AVX2 fit times that ratio, for one table that holds on both.
+An ordinary 8-bit photograph uses well under the estimate. android_demo's Kotlin core mirrors these numbers (its
+golden vectors come from `plan_memory`).
 """
 from __future__ import annotations
 
@@ -19,24 +22,27 @@ from .errors import InputError
 from .manifest import ModelSpec
 
 BASE_MB = 120  # python, numpy, OpenCV and onnxruntime imported, the shipped manifest read
-FULL_RES_BYTES_PER_PIXEL = 84  # per mono pixel
-WORKING_BYTES_PER_PIXEL = 0  # per pixel of the network's frame (the working scale)
-# Per colour pixel beyond the mono image's count (a colour camera of higher resolution): its decoded samples
-# and float32 RGB copy, held while the pair is coloured.
+# Bytes per mono pixel (least squares 24.0): its float32 luma, the colour image's samples, the output's, one float
+# plane of the colour image at a time while it is warped and scaled, the file's bytes while it is decoded.
+FULL_RES_BYTES_PER_PIXEL = 24
+WORKING_BYTES_PER_PIXEL = 44  # per pixel of the network's frame (least squares 40.9): reference, tiles' sums, filter
+# Per colour pixel beyond the mono image's count (a colour camera of higher resolution): its samples and one float
+# plane at a time, held while the pair is coloured.
 EXTRA_COLOR_BYTES_PER_PIXEL = 16
+# KB per pixel of the tile's reference window (tile height x (tile width + d)), by model and arena: the AVX2 fit
+# times the AVX-512/AVX2 ratio of the earlier fits (mobile_int8 takes int8's ratio, mobile_int8_ort int8_ort's)
+SESSION_KB_PER_TILE_PIXEL = {
+    ("fp32", True): 23.5, ("fp32", False): 10.0,  # AVX2: 15.0 / 8.0
+    ("int8", True): 7.0, ("int8", False): 3.5,  # 5.0 / 2.0
+    ("mobile", True): 28.0, ("mobile", False): 8.5,  # 18.0 / 7.5
+    ("int8_ort", True): 20.0, ("int8_ort", False): 9.0,  # 13.0 / 6.5
+    ("mobile_ort", True): 20.5, ("mobile_ort", False): 8.5,  # 13.5 / 6.0
+    ("mobile_int8", True): 6.5, ("mobile_int8", False): 3.5,  # 4.5 / 2.0
+    ("mobile_int8_ort", True): 20.5, ("mobile_int8_ort", False): 9.0,  # 13.5 / 6.5
+}
 # A dynamic-tile model's tile, as fractions of the exported one, from fastest to leanest. Half is the training crop
 # (128x256 of a 256x512 tile): the smallest a budget may ask for, so the network always sees the context it learned.
 TILE_FRACTIONS = (1.0, 0.75, 0.5)
-# KB per pixel of the tile's reference window (tile height x (tile width + d)), by model and arena
-SESSION_KB_PER_TILE_PIXEL = {
-    ("fp32", True): 24.0, ("fp32", False): 8.5,
-    ("int8", True): 5.5, ("int8", False): 2.5,
-    ("mobile", True): 28.0, ("mobile", False): 8.5,
-    ("int8_ort", True): 20.5, ("int8_ort", False): 8.0,
-    ("mobile_ort", True): 20.5, ("mobile_ort", False): 8.5,
-    ("mobile_int8", True): 6.5, ("mobile_int8", False): 3.5,  # AVX2: 4.5 / 2.0 where int8 took 4.0 / 1.5
-    ("mobile_int8_ort", True): 20.5, ("mobile_int8_ort", False): 9.0,  # AVX2: 13.5 / 6.5, int8_ort 13.5 / 6.0
-}
 
 
 @dataclass(frozen=True)

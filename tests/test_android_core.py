@@ -131,11 +131,12 @@ def test_kotlin_pipeline_with_jni_onnxruntime_matches_dualcam_run(jvm_build, tmp
     mono, color = SAMPLES / "motorcycle_mono.png", SAMPLES / "motorcycle_color.png"
     python_out, kotlin_out = tmp_path / "python.png", tmp_path / "kotlin.png"
     run = subprocess.run([str(BIN / "dualcam-run"), str(mono), str(color), "-o", str(python_out), "--json", "-q",
-                          "--model", "mobile"], check=True, capture_output=True, text=True)  # a fixed tile, as the app's
+                          "--model", "mobile", "--memory-budget", "4096"],  # a fixed tile, as the app's
+                         check=True, capture_output=True, text=True)
     report = json.loads(run.stdout)
     kotlin_run = kotlin(jvm_build, mono, color, kotlin_out, "--side", report["camera_side"], "--max-disparity",
                         str(report["disparity_max_px"]), "--min-disparity", str(report["disparity_min_px"]),
-                        "--model", report["model"]["role"])
+                        "--model", report["model"]["role"], "--budget", "4096")
     assert kotlin_run.returncode == 0, kotlin_run.stderr
     kotlin_report = json.loads(kotlin_run.stdout)
     assert kotlin_report["tiles"] == report["tiles"]["count"]

@@ -16,15 +16,15 @@ class BudgetError(val neededMb: Int, message: String) : IllegalArgumentException
  */
 object Planner {
     const val BASE_MB = 120
-    const val FULL_RES_BYTES_PER_PIXEL = 84
-    const val WORKING_BYTES_PER_PIXEL = 0
-    /** Per colour pixel beyond the mono image's count: its samples and float RGB copy, held while the pair is coloured. */
+    const val FULL_RES_BYTES_PER_PIXEL = 24
+    const val WORKING_BYTES_PER_PIXEL = 44
+    /** Per colour pixel beyond the mono image's count: its samples and one float plane at a time, held while the pair is coloured. */
     const val EXTRA_COLOR_BYTES_PER_PIXEL = 16
     private val SESSION_KB_PER_TILE_PIXEL = mapOf(
-        Pair("fp32", true) to 24.0, Pair("fp32", false) to 8.5,
-        Pair("int8", true) to 5.5, Pair("int8", false) to 2.5,
+        Pair("fp32", true) to 23.5, Pair("fp32", false) to 10.0,
+        Pair("int8", true) to 7.0, Pair("int8", false) to 3.5,
         Pair("mobile", true) to 28.0, Pair("mobile", false) to 8.5,
-        Pair("int8_ort", true) to 20.5, Pair("int8_ort", false) to 8.0,
+        Pair("int8_ort", true) to 20.0, Pair("int8_ort", false) to 9.0,
         Pair("mobile_ort", true) to 20.5, Pair("mobile_ort", false) to 8.5,
         Pair("mobile_int8", true) to 6.5, Pair("mobile_int8", false) to 3.5,
         Pair("mobile_int8_ort", true) to 20.5, Pair("mobile_int8_ort", false) to 9.0

@@ -179,7 +179,7 @@ class CoreTest {
         val roomy = session.prepare(64, 64, null, 100_000, frame)
         assertTrue(roomy.memoryArena)
         val first = session.backend as ProbeBackend
-        assertTrue("a larger colour image needs more", session.prepare(64, 80, 2 * 64 * 80L, 100_000, Pair(64, 80)).estimatedPeakMb > roomy.estimatedPeakMb)
+        assertTrue("a larger colour image needs more", session.prepare(64, 80, 50 * 64 * 80L, 100_000, Pair(64, 80)).estimatedPeakMb > roomy.estimatedPeakMb)
         assertSame("kept while the decision holds", first, session.backend)
         assertFalse(session.prepare(64, 64, null, roomy.estimatedPeakMb - 1, frame).memoryArena)
         assertTrue("closed before the next one opens", first.closed)

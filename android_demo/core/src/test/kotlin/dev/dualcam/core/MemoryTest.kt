@@ -65,7 +65,7 @@ class MemoryTest {
             }
         }
         val result = TileSession(manifest, "int8") { ProbeBackend(manifest.tileHeight, manifest.tileWidth, manifest.maxDisparity) }
-            .use { Colorizer(it).colorize(mono, color, sink) }
+            .use { Colorizer(it).colorize(mono, color, sink, budgetMb = 4096) }  // the heap is what is measured here
         assertEquals(height, rows)
         assertTrue(lumaChecked > 0)
         println("${width}x$height, disparity $disparity: working scale ${result.scale}, ${result.grid.size} tiles, " +
