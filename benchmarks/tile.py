@@ -63,15 +63,16 @@ def op_profile(path: Path, repeats: int, threads: int) -> dict:
 
     import onnxruntime as ort
 
+    from dualcam.runtime.manifest import choose_model
+
     with tempfile.TemporaryDirectory() as tmp:
         options = ort.SessionOptions()
         options.enable_profiling, options.profile_file_prefix = True, str(Path(tmp) / "profile")
         if threads:
             options.intra_op_num_threads = threads
         session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-        shapes = {i.name: i.shape for i in session.get_inputs()}
-        (height, width), reference_width = shapes["mono_y"][2:], shapes["ref_y"][3]
-        mono, ref_y, ref_cbcr = sample_tile(height, width, reference_width - width)
+        spec = choose_model(str(path)).spec  # the exported tile: a CPU model's inputs leave it free
+        mono, ref_y, ref_cbcr = sample_tile(spec.tile_height, spec.tile_width, spec.max_disparity)
         feeds = {"mono_y": mono[None, None], "ref_y": ref_y[None, None],
                  "ref_cbcr": np.ascontiguousarray(ref_cbcr.transpose(2, 0, 1))[None]}
         for _ in range(repeats):

@@ -65,7 +65,8 @@ class Arrangement:
 
     def reference(self, color_rgb: np.ndarray) -> np.ndarray:
         """(h', w', 3) colour RGB as given (samples or [0, 1] floats) -> (h, w, 3) reference YCbCr in the network's
-        frame. Warped and scaled one channel at a time, so the full-resolution float planes are one channel's."""
+        frame. Warped, scaled, flipped and moved one channel at a time: the full-resolution float planes are one
+        channel's."""
         if self.transposed:
             color_rgb = color_rgb.swapaxes(0, 1)
         if self.color_to_mono is None and color_rgb.shape[:2] != self.full_shape:
@@ -76,9 +77,9 @@ class Arrangement:
                 height, width = self.full_shape
                 plane = cv2.warpAffine(np.ascontiguousarray(plane), self.color_to_mono, (width, height),
                                        flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-            return self._scaled_flipped(plane)
+            return moved(self._scaled_flipped(plane), self.offset)
 
-        return rgb_to_ycbcr(moved(each_channel(color_rgb, into_frame), self.offset))
+        return rgb_to_ycbcr(each_channel(color_rgb, into_frame))
 
     def seen(self) -> np.ndarray | None:
         """(h, w) bool in the network's frame: True where the colour camera's image covers the pixel, False where the
@@ -86,12 +87,15 @@ class Arrangement:
         if self.color_to_mono is None:
             return None
         to_color = cv2.invertAffineTransform(self.color_to_mono)
-        ys, xs = np.mgrid[0 : self.shape[0], 0 : self.shape[1]].astype(np.float32)
-        xs, ys = (xs + 0.5) / self.scale - 0.5, (ys + 0.5) / self.scale - 0.5  # pixel centres at full resolution
-        x = to_color[0, 0] * xs + to_color[0, 1] * ys + to_color[0, 2]
-        y = to_color[1, 0] * xs + to_color[1, 1] * ys + to_color[1, 2]
+        # pixel centres at full resolution, one row and one column (the planes of the frame are formed one at a time)
+        ys, xs = ((np.arange(n, dtype=np.float32) + 0.5) / self.scale - 0.5 for n in self.shape)
+        ys, xs = ys[:, None], xs[None, :]
         height, width = self.color_shape
-        inside = (x >= -0.5) & (x <= width - 0.5) & (y >= -0.5) & (y <= height - 0.5)
+        x = to_color[0, 0] * xs + to_color[0, 1] * ys + to_color[0, 2]
+        inside = (x >= -0.5) & (x <= width - 0.5)
+        del x
+        y = to_color[1, 0] * xs + to_color[1, 1] * ys + to_color[1, 2]
+        inside &= (y >= -0.5) & (y <= height - 0.5)
         if inside.all():
             return None
         return inside[:, ::-1] if self.flipped else inside

@@ -49,11 +49,12 @@ def predict(mono_y: np.ndarray, color_rgb: np.ndarray, arrangement: Arrangement,
     mono, reference = arrangement.mono(mono_y), arrangement.reference(color_rgb)
     grid = model.spec.grid(*mono.shape)
     out = run_tiled(model, grid, mono, reference, progress)
-    cbcr = filter_chroma(mono, out[..., :2]) if chroma_filter else out[..., :2]
     if out.shape[2] > 2:
         confidence, source = out[..., 2], NETWORK
     else:
         confidence, source = stereo_consistency(mono, reference[..., 0], model.spec.max_disparity), STEREO_CHECK
+    del reference  # before the filter: at a working scale of 1 it is a 12-megapixel plane of 12 bytes a pixel
+    cbcr = filter_chroma(mono, out[..., :2]) if chroma_filter else out[..., :2]
     seen = arrangement.seen()
     if seen is not None:
         confidence = confidence * seen

@@ -25,7 +25,7 @@ def rgb_to_ycbcr(rgb: np.ndarray) -> np.ndarray:
     y = rgb @ LUMA_WEIGHTS
     cb = CB_SCALE * (rgb[..., 2] - y) + 0.5
     cr = CR_SCALE * (rgb[..., 0] - y) + 0.5
-    return np.stack([y, cb, cr], axis=-1).astype(np.float32)
+    return np.stack([y, cb, cr], axis=-1).astype(np.float32, copy=False)
 
 
 def ycbcr_to_rgb(ycbcr: np.ndarray, clip: bool = True) -> np.ndarray:
@@ -35,7 +35,7 @@ def ycbcr_to_rgb(ycbcr: np.ndarray, clip: bool = True) -> np.ndarray:
     b = y + (ycbcr[..., 1] - 0.5) / CB_SCALE
     r = y + (ycbcr[..., 2] - 0.5) / CR_SCALE
     g = (y - LUMA_WEIGHTS[0] * r - LUMA_WEIGHTS[2] * b) / LUMA_WEIGHTS[1]
-    rgb = np.stack([r, g, b], axis=-1).astype(np.float32)
+    rgb = np.stack([r, g, b], axis=-1).astype(np.float32, copy=False)
     return np.clip(rgb, 0.0, 1.0) if clip else rgb
 
 

@@ -2,8 +2,8 @@
 
 The manifest is the one home of what the exporter decided for its models (`ModelSpec`): the tile (fixed, or for the
 models exported with free height and width the largest the runtime runs), the d candidates, the tiles' overlap and
-the chroma working-scale rule. Both runtimes (this one and android_demo's
-Kotlin core) read them from there. A manifest is data from disk, so every field is checked before use.
+the chroma working-scale rule. Both runtimes (this one and android_demo's Kotlin core) read them from there. A
+manifest is data from disk, so every field is checked before use.
 """
 from __future__ import annotations
 

@@ -123,4 +123,5 @@ def run_tiled(infer: TileFunction, grid: TileGrid, mono_y: np.ndarray, ref_ycbcr
         weight[top : top + h, left : left + ww] += w
         if progress is not None:
             progress(n + 1, len(grid))
-    return total / weight
+    total /= weight
+    return total
