@@ -86,14 +86,14 @@ def measure(mono: Path, color: Path, manifest: dict, models: Path, role: str, ar
 
 def fit(rows: list[dict]) -> dict:
     """Least squares over the int8 runs of both cases for the full-resolution and working-scale bytes per pixel (and
-    int8's session terms), each rounded up to 4 bytes; then per model and mode the session term that puts every run
+    int8's session terms), each rounded up to a byte; then per model and mode the session term that puts every run
     of it under the estimate, with HEADROOM for other CPUs' kernels, whose workspaces differ. Rounded up (0.5 KB)."""
     int8 = [r for r in rows if r["role"] == "int8" and r["case"] in CASES]
     design = np.array([[r["pixels"], r["working_pixels"], r["tile_pixels"] * r["arena"],
                         r["tile_pixels"] * (not r["arena"])] for r in int8], np.float64)
     peaks = np.array([(r["peak_rss_mb"] - planner.BASE_MB) * 2**20 for r in int8])
     solution = np.linalg.lstsq(design, peaks, rcond=None)[0]
-    full, working = (4 * math.ceil(max(0.0, v) / 4) for v in solution[:2])
+    full, working = (math.ceil(max(0.0, v)) for v in solution[:2])
     session = {}
     for r in rows:
         if r["case"] not in CASES:
@@ -147,6 +147,8 @@ def markdown(result: dict) -> str:
                   f"(headroom {fitted['headroom']}):", ""]
     lines += [f"- {key.replace(',True', ', arena').replace(',False', ', no arena')}: {kb}"
               for key, kb in fitted["session_kb_per_tile_pixel"].items()]
+    if "note" in result:
+        lines += ["", result["note"]]
     return "\n".join(lines) + "\n"
 
 

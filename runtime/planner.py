@@ -10,9 +10,10 @@ The coefficients are fitted to `dualcam-run`'s measured peaks in a worst case fo
 view warped by --rectify) at working scale 1 and at about a third (benchmarks/planner_memory.py, onnxruntime 1.32) on
 an AVX2 CPU (benchmarks/results/planner_memory_avx2.md), with 10 % headroom on the session terms. onnxruntime's
 kernels hold more on a CPU with AVX-512: there an earlier fit's session terms were 1.1-1.7 times as large
-(planner_memory.md), so each session term here is the AVX2 fit times that ratio, for one table that holds on both.
-An ordinary 8-bit photograph uses well under the estimate. android_demo's Kotlin core mirrors these numbers (its
-golden vectors come from `plan_memory`).
+(planner_memory.md). So the AVX2 session terms are used on x86 CPUs with AVX2 and no AVX-512, the kind they were
+measured on, and everywhere else (AVX-512, AMX, ARM, unknown) they are taken times that ratio. An ordinary 8-bit
+photograph uses well under the estimate. android_demo's Kotlin core mirrors the larger table (its golden vectors
+come from `plan_memory`).
 """
 from __future__ import annotations
 
@@ -22,27 +23,53 @@ from .errors import InputError
 from .manifest import ModelSpec
 
 BASE_MB = 120  # python, numpy, OpenCV and onnxruntime imported, the shipped manifest read
-# Bytes per mono pixel (least squares 24.0): its float32 luma, the colour image's samples, the output's, one float
+# Bytes per mono pixel (least squares 24.1): its float32 luma, the colour image's samples, the output's, one float
 # plane of the colour image at a time while it is warped and scaled, the file's bytes while it is decoded.
-FULL_RES_BYTES_PER_PIXEL = 24
-WORKING_BYTES_PER_PIXEL = 44  # per pixel of the network's frame (least squares 40.9): reference, tiles' sums, filter
+FULL_RES_BYTES_PER_PIXEL = 25
+# Per pixel of the network's frame (least squares 21.6): the reference and the tiles' sums, then the confidence and
+# the chroma filter's planes, then the guided upsampling's coefficients.
+WORKING_BYTES_PER_PIXEL = 22
 # Per colour pixel beyond the mono image's count (a colour camera of higher resolution): its samples and one float
 # plane at a time, held while the pair is coloured.
 EXTRA_COLOR_BYTES_PER_PIXEL = 16
-# KB per pixel of the tile's reference window (tile height x (tile width + d)), by model and arena: the AVX2 fit
-# times the AVX-512/AVX2 ratio of the earlier fits (mobile_int8 takes int8's ratio, mobile_int8_ort int8_ort's)
+# KB per pixel of the tile's reference window (tile height x (tile width + d)), by model and arena: measured on an
+# AVX2 CPU, and for any other CPU times the AVX-512/AVX2 ratio of the earlier fits (mobile_int8 takes int8's ratio,
+# mobile_int8_ort int8_ort's).
+AVX2_SESSION_KB_PER_TILE_PIXEL = {
+    ("fp32", True): 15.5, ("fp32", False): 8.5,
+    ("int8", True): 5.0, ("int8", False): 2.5,
+    ("mobile", True): 18.5, ("mobile", False): 8.0,
+    ("int8_ort", True): 14.0, ("int8_ort", False): 7.0,
+    ("mobile_ort", True): 14.0, ("mobile_ort", False): 6.5,
+    ("mobile_int8", True): 5.0, ("mobile_int8", False): 2.5,
+    ("mobile_int8_ort", True): 14.0, ("mobile_int8_ort", False): 7.0,
+}
 SESSION_KB_PER_TILE_PIXEL = {
-    ("fp32", True): 23.5, ("fp32", False): 10.0,  # AVX2: 15.0 / 8.0
-    ("int8", True): 7.0, ("int8", False): 3.5,  # 5.0 / 2.0
-    ("mobile", True): 28.0, ("mobile", False): 8.5,  # 18.0 / 7.5
-    ("int8_ort", True): 20.0, ("int8_ort", False): 9.0,  # 13.0 / 6.5
-    ("mobile_ort", True): 20.5, ("mobile_ort", False): 8.5,  # 13.5 / 6.0
-    ("mobile_int8", True): 6.5, ("mobile_int8", False): 3.5,  # 4.5 / 2.0
-    ("mobile_int8_ort", True): 20.5, ("mobile_int8_ort", False): 9.0,  # 13.5 / 6.5
+    ("fp32", True): 24.0, ("fp32", False): 10.5,
+    ("int8", True): 7.0, ("int8", False): 4.5,
+    ("mobile", True): 29.0, ("mobile", False): 9.5,
+    ("int8_ort", True): 21.5, ("int8_ort", False): 9.5,
+    ("mobile_ort", True): 21.5, ("mobile_ort", False): 9.5,
+    ("mobile_int8", True): 7.0, ("mobile_int8", False): 4.5,
+    ("mobile_int8_ort", True): 21.5, ("mobile_int8_ort", False): 9.5,
 }
 # A dynamic-tile model's tile, as fractions of the exported one, from fastest to leanest. Half is the training crop
 # (128x256 of a 256x512 tile): the smallest a budget may ask for, so the network always sees the context it learned.
 TILE_FRACTIONS = (1.0, 0.75, 0.5)
+
+
+def avx2_only() -> bool:
+    """Whether this is an x86 CPU with AVX2 and no AVX-512, the kind AVX2_SESSION_KB_PER_TILE_PIXEL was measured on
+    (read from Linux's /proc/cpuinfo; anywhere else, False)."""
+    try:
+        with open("/proc/cpuinfo") as cpuinfo:
+            flags = next(line for line in cpuinfo if line.startswith("flags")).split()
+    except (OSError, StopIteration):
+        return False
+    return "avx2" in flags and "avx512f" not in flags
+
+
+AVX2_ONLY = avx2_only()
 
 
 @dataclass(frozen=True)
@@ -54,25 +81,26 @@ class MemoryPlan:
 
 
 def estimate_peaks(shape: tuple[int, ...], working_shape: tuple[int, int], role: str, spec: ModelSpec,
-                   color_shape: tuple[int, ...] | None = None) -> dict[bool, float]:
+                   color_shape: tuple[int, ...] | None = None, avx2: bool = AVX2_ONLY) -> dict[bool, float]:
     """Estimated peak MB with and without the memory arena (keys True, False) for a mono image of (H, W) whose
     network frame is `working_shape`, a colour image of `color_shape` (default: the same size), and a session on
-    `spec`'s tile."""
+    `spec`'s tile (with the AVX2 CPU's session terms if `avx2`)."""
     height, width = shape[:2]
     extra_color = 0 if color_shape is None else max(0, color_shape[0] * color_shape[1] - height * width)
     planes = (height * width * FULL_RES_BYTES_PER_PIXEL + extra_color * EXTRA_COLOR_BYTES_PER_PIXEL
               + working_shape[0] * working_shape[1] * WORKING_BYTES_PER_PIXEL)
-    return {arena: BASE_MB + planes / 2**20 + spec.reference_pixels * session_kb_per_tile_pixel(role, arena) / 1024
+    return {arena: BASE_MB + planes / 2**20 + spec.reference_pixels * session_kb_per_tile_pixel(role, arena, avx2) / 1024
             for arena in (True, False)}
 
 
-def session_kb_per_tile_pixel(role: str, arena: bool) -> float:
-    """A role this table does not know (one a later export adds) is given the largest coefficient."""
-    return SESSION_KB_PER_TILE_PIXEL.get((role, arena), max(v for (_, a), v in SESSION_KB_PER_TILE_PIXEL.items() if a == arena))
+def session_kb_per_tile_pixel(role: str, arena: bool, avx2: bool = AVX2_ONLY) -> float:
+    """A role the table does not know (one a later export adds) is given the largest coefficient."""
+    table = AVX2_SESSION_KB_PER_TILE_PIXEL if avx2 else SESSION_KB_PER_TILE_PIXEL
+    return table.get((role, arena), max(v for (_, a), v in table.items() if a == arena))
 
 
 def plan_memory(shape: tuple[int, ...], working_shape: tuple[int, int] | None, role: str, spec: ModelSpec,
-                budget_mb: int, color_shape: tuple[int, ...] | None = None) -> MemoryPlan:
+                budget_mb: int, color_shape: tuple[int, ...] | None = None, avx2: bool = AVX2_ONLY) -> MemoryPlan:
     """The fastest way that fits the budget: the largest tile first, the arena before none; InputError naming
     memory_budget_mb if none fits. `working_shape` None (not measured yet): the least the pair could need (the
     lowest working scale, the smallest tile, no arena), so that a budget nothing fits is refused before any work."""
@@ -80,14 +108,14 @@ def plan_memory(shape: tuple[int, ...], working_shape: tuple[int, int] | None, r
     if working_shape is None:
         least = spec.fitted(1, 1, TILE_FRACTIONS[-1])
         lowest = max(1, round(height * spec.min_scale)), max(1, round(width * spec.min_scale))
-        peak = estimate_peaks(shape, lowest, role, least, color_shape)[False]
+        peak = estimate_peaks(shape, lowest, role, least, color_shape, avx2)[False]
         if peak > budget_mb:
             raise InputError("memory_budget_mb", f"{budget_mb} MB is too little for a {width}x{height} pair with the "
                                                  f"{role} model: it needs at least {peak:.0f} MB")
         return MemoryPlan(False, round(peak), budget_mb, least)
     for fraction in TILE_FRACTIONS if spec.dynamic else (1.0,):
         fitted = spec.fitted(*working_shape, fraction)
-        peaks = estimate_peaks(shape, working_shape, role, fitted, color_shape)
+        peaks = estimate_peaks(shape, working_shape, role, fitted, color_shape, avx2)
         for arena in (True, False):
             if peaks[arena] <= budget_mb:
                 return MemoryPlan(arena, round(peaks[arena]), budget_mb, fitted)

@@ -97,3 +97,13 @@ def test_the_colour_image_keeps_its_samples_and_colours_as_its_floats_do():
     as_samples, _ = colorize(mono, pair.color_rgb, provider="cpu")
     as_floats, _ = colorize(mono, pair.color_rgb.astype(np.float32) / 255, provider="cpu")
     assert np.abs(as_samples.astype(int) - as_floats).max() <= 1
+
+
+def test_other_cpus_get_the_larger_session_terms():
+    from dualcam.runtime.planner import AVX2_SESSION_KB_PER_TILE_PIXEL, SESSION_KB_PER_TILE_PIXEL
+
+    assert AVX2_SESSION_KB_PER_TILE_PIXEL.keys() == SESSION_KB_PER_TILE_PIXEL.keys()
+    assert all(SESSION_KB_PER_TILE_PIXEL[key] > kb for key, kb in AVX2_SESSION_KB_PER_TILE_PIXEL.items())
+    frame = (1050, 1400)
+    assert all(estimate_peaks((3000, 4000), frame, "int8", SPEC, avx2=False)[arena]
+               > estimate_peaks((3000, 4000), frame, "int8", SPEC, avx2=True)[arena] for arena in (True, False))

@@ -106,7 +106,7 @@ def generate() -> dict:
                             "budget_mb": budget, "working": working}
                     color_shape = None if color_pixels is None else (2 * height, width)
                     try:
-                        plan = plan_memory((height, width), working, role, spec, budget, color_shape)
+                        plan = plan_memory((height, width), working, role, spec, budget, color_shape, avx2=False)
                         case.update(memory_arena=plan.memory_arena, estimated_peak_mb=plan.estimated_peak_mb)
                     except InputError as error:
                         case["error"] = error.problem
