@@ -47,6 +47,10 @@ def one(job: dict) -> dict:
         return measure_export(job["argv"])
     if kind == "sgbm_gf":
         return pipeline.measure_sgbm_gf(Path(job["mono"]), Path(job["color"]), job["max_disparity"], job["warmup"], job["repeats"])
+    if kind == "peaks":
+        from .machine import peaks
+
+        return peaks()
     raise ValueError(f"unknown job {kind!r}")
 
 
@@ -181,7 +185,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.one:
         print(json.dumps(one(json.loads(args.one))))
         return 0
-    from .machine import cpu_info, peaks
+    from .machine import cpu_info
     from .report import write_report
 
     def log(message: str) -> None:
@@ -191,7 +195,9 @@ def main(argv: list[str] | None = None) -> int:
     result = {"machine": cpu_info(), "command": " ".join(["dualcam-bench", *(argv if argv is not None else sys.argv[1:])]),
               "settings": {"warmup": args.warmup, "repeats": args.repeats, "threads": args.threads}}
     log("GEMM peaks")
-    result["peaks"] = peaks()
+    # apart, as every measurement: this process spawns the dualcam-run children, and a child's peak RSS (wait4)
+    # counts what its parent held when it was forked
+    result["peaks"] = measure_apart({"kind": "peaks"})
     result["tiled_cpsnr"] = manifest.get("measured", {}).get("tiled_cpsnr")
     args.out.mkdir(parents=True, exist_ok=True)
 
@@ -200,11 +206,12 @@ def main(argv: list[str] | None = None) -> int:
         write_report(result, args.out)
 
     with tempfile.TemporaryDirectory(prefix="dualcam-bench.") as tmp:
+        # The pipeline first, while this process is small: the tile suite counts FLOPs with torch in it.
+        pipeline = pipeline_suite(args, manifest, Path(tmp), log) if args.pipeline else None
         result["tile"] = tile_suite(args, manifest, Path(tmp), log)
+        if pipeline is not None:
+            result["pipeline"] = pipeline
         save()
-        if args.pipeline:
-            result["pipeline"] = pipeline_suite(args, manifest, Path(tmp), log)
-            save()
         if args.export:
             result["export"] = export_suite(manifest, Path(tmp), log)
             save()

@@ -18,8 +18,8 @@ import cv2
 import numpy as np
 
 from dualcam.benchmarks.machine import cpu_info
-from dualcam.benchmarks.quality import paper_rows
-from dualcam.model.evaluate import BASELINES, EVAL_CAMERAS, list_pairs, pipeline_method
+from dualcam.benchmarks.quality import gains, paper_rows, setups
+from dualcam.model.evaluate import BASELINES, list_pairs, pipeline_method
 from dualcam.model.pairs import load_dev_pair
 from dualcam.runtime import manifest, scale
 from dualcam.runtime.geometry import GeometryOptions, measure
@@ -86,12 +86,9 @@ def markdown(result: dict) -> str:
              "layout; per pair: the window's gain over candidates from 0", "",
              "| camera, setup | window | from zero | sgbm_gf | " + " | ".join(names) + " |",
              "|---|---:|---:|---:|" + "---:|" * len(names)]
-    for camera in EVAL_CAMERAS:
-        for setup in (1, 2):
-            row = {r["method"]: r for r in result["rows"] if (r["camera"], r["setup"]) == (camera, setup)}
-            gains = " | ".join(f"{row['window']['pairs'][n] - row['from zero']['pairs'][n]:+.2f}" for n in names)
-            lines.append(f"| {camera}, {setup} | **{row['window']['cpsnr']:.2f}** | {row['from zero']['cpsnr']:.2f} | "
-                         f"{row['sgbm_gf']['cpsnr']:.2f} | {gains} |")
+    for camera, setup, row in setups(result["rows"]):
+        lines.append(f"| {camera}, {setup} | **{row['window']['cpsnr']:.2f}** | {row['from zero']['cpsnr']:.2f} | "
+                     f"{row['sgbm_gf']['cpsnr']:.2f} | {gains(row, 'window', 'from zero', names)} |")
     lines += ["", "| pair | disparities px (1st..99th percentile, network frame) | window: scale, offset | from zero: scale |",
               "|---|---|---|---:|"]
     for name, w in result["pairs"].items():

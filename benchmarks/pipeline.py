@@ -2,7 +2,8 @@
 
 The pairs are real pairs upscaled to each size (the bundled sample, or the pairs of a folder), so their
 disparities grow with the size as a phone's do: at 12 MP the sample spans hundreds of pixels. The peak RSS
-of a `dualcam-run` is the child's own (wait4), output writing included.
+of a `dualcam-run` is the child's (wait4), output writing included; Linux counts in it what the parent held when
+it forked the child, so the measuring process must stay small (every measurement runs apart).
 """
 from __future__ import annotations
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 from dualcam.benchmarks.machine import cpu_info
@@ -54,6 +55,18 @@ def paper_rows(methods: dict, pairs: list[Path]) -> list[dict]:
                 print(f"{camera:8} setup {setup} {name:24} {r['mean']['cpsnr']:6.2f} dB {r['mean']['seconds']:5.2f} s"
                       + (f"  failed: {', '.join(r['failed'])}" if r["failed"] else ""), flush=True)
     return rows
+
+
+def setups(rows: list[dict]) -> Iterator[tuple[str, int, dict[str, dict]]]:
+    """(camera, setup, method -> row) over `paper_rows`' rows, in the order the tables list them."""
+    for camera in EVAL_CAMERAS:
+        for setup in (1, 2):
+            yield camera, setup, {r["method"]: r for r in rows if (r["camera"], r["setup"]) == (camera, setup)}
+
+
+def gains(row: dict[str, dict], method: str, against: str, names: list[str]) -> str:
+    """Table cells: `method`'s CPSNR less `against`'s, per pair."""
+    return " | ".join(f"{row[method]['pairs'][n] - row[against]['pairs'][n]:+.2f}" for n in names)
 
 
 def write_markdown(result: dict, path: Path) -> None:

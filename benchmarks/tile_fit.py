@@ -16,8 +16,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from dualcam.benchmarks.machine import cpu_info
-from dualcam.benchmarks.quality import paper_rows
-from dualcam.model.evaluate import BASELINES, EVAL_CAMERAS, list_pairs, pipeline_method
+from dualcam.benchmarks.quality import gains, paper_rows, setups
+from dualcam.model.evaluate import BASELINES, list_pairs, pipeline_method
 from dualcam.runtime.manifest import ModelSpec
 from dualcam.runtime.session import OrtModel
 
@@ -57,12 +57,9 @@ def markdown(result: dict) -> str:
              "CPSNR dB and seconds per pair, paper layout; per pair: the fitted tiles' gain over the exported tile", "",
              "| camera, setup | fitted | s | export tile | s | sgbm_gf | s | " + " | ".join(names) + " |",
              "|---|---:|---:|---:|---:|---:|---:|" + "---:|" * len(names)]
-    for camera in EVAL_CAMERAS:
-        for setup in (1, 2):
-            row = {r["method"]: r for r in result["rows"] if (r["camera"], r["setup"]) == (camera, setup)}
-            gains = " | ".join(f"{row['fitted']['pairs'][n] - row['export tile']['pairs'][n]:+.2f}" for n in names)
-            cells = " | ".join(f"{row[m]['cpsnr']:.2f} | {row[m]['seconds']:.2f}" for m in ("fitted", "export tile", "sgbm_gf"))
-            lines.append(f"| {camera}, {setup} | {cells} | {gains} |")
+    for camera, setup, row in setups(result["rows"]):
+        cells = " | ".join(f"{row[m]['cpsnr']:.2f} | {row[m]['seconds']:.2f}" for m in ("fitted", "export tile", "sgbm_gf"))
+        lines.append(f"| {camera}, {setup} | {cells} | {gains(row, 'fitted', 'export tile', names)} |")
     return "\n".join(lines) + "\n"
 
 
