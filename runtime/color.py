@@ -39,7 +39,6 @@ def ycbcr_to_rgb(ycbcr: np.ndarray, clip: bool = True) -> np.ndarray:
     return np.clip(rgb, 0.0, 1.0) if clip else rgb
 
 
-
 def unit_float(samples: np.ndarray) -> np.ndarray:
     """uint8/uint16 samples -> C-contiguous float32 on [0, 1]; floats (already on [0, 1]) are not copied if they are
     that already."""
