@@ -233,7 +233,7 @@ def export_all(args: argparse.Namespace, out: Path, log: Callable[[str, int], "S
 
     if args.pairs:
         models = {role: ModelChoice(out / files[role]["file"], role, files[role]["sha256"],
-                                    replace(spec, dynamic=files[role].get("dynamic_tile", False), stride=tile.stride))
+                                    replace(spec, dynamic=files[role].get("dynamic_tile", False)))
                   for role in ("fp32", "int8", "mobile_int8") if role in files}
         stage = log(f"quality through dualcam-run's pipeline on {args.pairs}", 2 * len(models))
         manifest["measured"]["tiled_cpsnr"] = tiled_quality(models, args.pairs, stage.step)

@@ -46,7 +46,7 @@ class TileShape:
 
     def spec(self) -> ModelSpec:
         """What the manifest records for a model of this tile, and the runtime reads back."""
-        return ModelSpec.for_tile(self.height, self.width, self.max_disparity)
+        return ModelSpec.for_tile(self.height, self.width, self.max_disparity, stride=self.stride)
 
     def free_shapes(self) -> dict[str, dict[int, object]]:
         """torch.export's dynamic shapes for a model whose tile height and width are free: any multiple of the

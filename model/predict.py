@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -30,7 +29,7 @@ class TorchModel:
         if tile[0] % stride or tile[1] % stride:
             raise ValueError(f"tile {tile[0]}x{tile[1]} must be a multiple of the network stride {stride}")
         self.net, self.name = net, name
-        self.largest = replace(ModelSpec.for_tile(*tile, net.config.max_disparity, dynamic=True), stride=stride)
+        self.largest = ModelSpec.for_tile(*tile, net.config.max_disparity, dynamic=True, stride=stride)
         self.spec = self.largest  # the last pair's (`prepare`)
 
     @torch.no_grad()

@@ -43,9 +43,11 @@ class ModelSpec:
     stride: int = 1
 
     @classmethod
-    def for_tile(cls, tile_height: int, tile_width: int, max_disparity: int, dynamic: bool = False) -> ModelSpec:
+    def for_tile(cls, tile_height: int, tile_width: int, max_disparity: int, dynamic: bool = False,
+                 stride: int = 1) -> ModelSpec:
         """What dualcam-export records for a model of this tile."""
-        return cls(tile_height, tile_width, max_disparity, default_overlap(tile_height, tile_width), dynamic=dynamic)
+        return cls(tile_height, tile_width, max_disparity, default_overlap(tile_height, tile_width), dynamic=dynamic,
+                   stride=stride)
 
     def fitted(self, height: int, width: int, fraction: float = 1.0) -> ModelSpec:
         """The spec one image of (height, width) at the working scale runs with. A fixed tile is what it is. A dynamic

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import math
-from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -14,7 +13,7 @@ from dualcam.runtime.planner import TILE_FRACTIONS, estimate_peaks, plan_memory
 from dualcam.runtime.session import OrtModel
 from dualcam.runtime.tiling import MIN_TILE, tile_starts
 
-SPEC = replace(ModelSpec.for_tile(256, 512, 64, dynamic=True), stride=16)
+SPEC = ModelSpec.for_tile(256, 512, 64, dynamic=True, stride=16)
 SAMPLES = SHIPPED_MODELS.parent / "samples"
 
 
