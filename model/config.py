@@ -14,8 +14,11 @@ class DualCamConfig:
     attention: bool = True  # ablation: False feeds the plain concatenated volume to the regulation
     weighted_average: bool = True  # ablation: False copies one candidate chosen by soft-argmax
     color_residue: bool = True  # ablation: False outputs C0, the weighted average, directly
+    residue_sees_spread: bool = False  # ResNet2 also gets the W-weighted spread of the reference chroma around C0
 
     def __post_init__(self) -> None:
+        if self.residue_sees_spread and not self.color_residue:
+            raise ValueError("residue_sees_spread feeds the colour residue: it needs color_residue")
         if self.weight_norm not in ("softmax", "none"):
             raise ValueError(f"weight_norm must be 'softmax' or 'none', not {self.weight_norm!r}")
         if self.max_disparity % self.stride:

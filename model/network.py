@@ -36,7 +36,7 @@ class DualCamNet(nn.Module):
         self.attention = CandidateAttention(n) if config.attention else None
         self.regulation = Hourglass3d(n, config.hourglass_levels)
         if config.color_residue:
-            self.chroma_features = ResNet(1, n, blocks, n)  # ResNet2, on C0
+            self.chroma_features = ResNet(2 if config.residue_sees_spread else 1, n, blocks, n)  # ResNet2, on C0
             self.luma_features = ResNet(1, n, blocks, n)  # ResNet3, on the mono Y
             self.residue = ResNet(2 * n, n, blocks, 1)  # ResNet4
 
@@ -65,10 +65,12 @@ class DualCamNet(nn.Module):
         """The reference Matching: features of both lumas and the reference chroma -> C0 (Eq. 1)."""
         return weighted_average(self.weights(mono, reference), ref_cbcr)
 
-    def refine(self, rough: Tensor, mono_y: Tensor) -> Tensor:
-        """Colour-residue joint learning (Eq. 2): C = C0 + ResNet4(ResNet2(C0), ResNet3(Y))."""
+    def refine(self, rough: Tensor, mono_y: Tensor, spread: Tensor | None = None) -> Tensor:
+        """Colour-residue joint learning (Eq. 2): C = C0 + ResNet4(ResNet2(C0), ResNet3(Y)). With `spread`,
+        ResNet2 sees each channel's spread beside it: C0 alone cannot tell a colour from a blend of two."""
         batch, channels = rough.shape[:2]
-        chroma = self.chroma_features(rough.flatten(0, 1).unsqueeze(1))  # Cb and Cr share the weights
+        planes = rough.unsqueeze(2) if spread is None else torch.stack([rough, spread], dim=2)
+        chroma = self.chroma_features(planes.flatten(0, 1))  # Cb and Cr share the weights
         luma = self.luma_features(mono_y)  # each image's Cb and Cr sit side by side in the batch
         luma = torch.cat([luma] * channels) if batch == 1 else luma.repeat_interleave(channels, dim=0)  # 1: Concat
         residue = self.residue(torch.cat([chroma, luma], dim=1))
@@ -85,11 +87,23 @@ class DualCamNet(nn.Module):
             raise ValueError(f"input {height}x{width} must be a multiple of {stride}; pad it first")
         ref_y = self.pad_reference(ref_y, width)
         ref_cbcr = self.pad_reference(ref_cbcr, width)
-        averaged = torch.cat([ref_cbcr, ref_y], dim=1) if reconstruct_luma else ref_cbcr  # W does not see channels
+        spread = self.config.residue_sees_spread
+        # W does not depend on the channel, so any plane of the reference averages with it: Cb, Cr, their
+        # squares (for the spread) and, for the luma loss, Y.
+        planes = [ref_cbcr] + ([ref_cbcr * ref_cbcr] if spread else []) + ([ref_y] if reconstruct_luma else [])
+        averaged = torch.cat(planes, dim=1)
         rough = (self.match if matching is None else matching)(self.features(mono_y), self.features(ref_y), averaged)
-        chroma, luma = (rough[:, :2], rough[:, 2:]) if reconstruct_luma else (rough, None)
-        chroma = self.refine(chroma, mono_y) if self.config.color_residue else chroma
+        chroma, luma = rough[:, :2], rough[:, 4 if spread else 2:]
+        if self.config.color_residue:
+            deviation = spread_around(chroma, rough[:, 2:4]) if spread else None
+            chroma = self.refine(chroma, mono_y, deviation)
         return (chroma, luma) if reconstruct_luma else chroma
 
     def num_params(self) -> int:
         return sum(p.numel() for p in self.parameters())
+
+
+def spread_around(mean: Tensor, mean_of_squares: Tensor) -> Tensor:
+    """W-weighted standard deviation of the candidates' colours from their averages E[C] and E[C^2]: near 0 where
+    W settles on one colour, large where it blends two surfaces (at chroma edges, in occlusions)."""
+    return torch.sqrt(torch.clamp(mean_of_squares - mean * mean, min=0) + 1e-6)

@@ -256,6 +256,7 @@ class PlanarMatching(nn.Module):
     def forward(self, mono: Tensor, reference: Tensor, ref_cbcr: Tensor) -> Tensor:
         weights = self.weights(self.logits(mono, reference))
         height, width = weights.shape[-2:]
-        chroma = ref_cbcr.reshape(2, 1, height, -1)  # Cb and Cr in the batch
+        channels = ref_cbcr.shape[1]
+        chroma = ref_cbcr.reshape(channels, 1, height, -1)  # Cb and Cr (and any other averaged plane) in the batch
         shifted = torch.cat([chroma[..., k : k + width] for k in range(self.config.max_disparity)], dim=1)
-        return F.conv2d(shifted * weights, self.ones).reshape(1, 2, height, width)
+        return F.conv2d(shifted * weights, self.ones).reshape(1, channels, height, width)

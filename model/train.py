@@ -255,8 +255,15 @@ def set_training(model: nn.Module, freeze_batchnorm: bool) -> None:
 
 def load_init(model: DualCamNet, path: Path) -> None:
     """Start from trained weights. Tensors of parts this config switches off (an ablation started from the
-    full model) are dropped; a tensor this config needs and the weights lack is an error."""
-    missing, _ = model.load_state_dict(load_checkpoint(path)["model"], strict=False)
+    full model) are dropped; a tensor this config needs and the weights lack is an error. A conv this config
+    gives more inputs (residue_sees_spread) keeps its trained filters, with zeros for the new inputs, so the
+    start computes what the weights did."""
+    state = load_checkpoint(path)["model"]
+    for name, tensor in model.state_dict().items():
+        old = state.get(name)
+        if old is not None and old.dim() == 4 and old.shape[1] < tensor.shape[1] and old.shape[0] == tensor.shape[0]:
+            state[name] = torch.cat([old, old.new_zeros(old.shape[0], tensor.shape[1] - old.shape[1], *old.shape[2:])], 1)
+    missing, _ = model.load_state_dict(state, strict=False)
     if missing:
         raise SystemExit(f"--init {path}: lacks {len(missing)} tensors this config needs, e.g. {missing[0]}")
 

@@ -55,7 +55,8 @@ def shipped() -> DualCamNet:
 
 @pytest.mark.parametrize("implementation", REWRITES)
 @pytest.mark.parametrize("changes", [{}, {"attention": False}, {"weighted_average": False}, {"weight_norm": "none"},
-                                     {"color_residue": False}, {"max_disparity": 8}])  # 8: one plane at the bottom
+                                     {"color_residue": False}, {"residue_sees_spread": True},
+                                     {"max_disparity": 8}])  # 8: one plane at the bottom
 def test_every_config_switch_is_rewritten_exactly(implementation, changes):
     """In float64 only rounding is left: a misplaced tap, phase or BatchNorm would show by orders above 1e-9."""
     config = preset("tiny", **changes)

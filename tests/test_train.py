@@ -18,7 +18,7 @@ from dualcam.model.network import DualCamNet
 from dualcam.model.dataset import SceneFlowDataset, SyntheticStereoDataset
 from dualcam.model.pairs import write_pfm
 from dualcam.model.simulate import CameraModel
-from dualcam.model.train import apply_speed_options, main, parse_args, sample_indices, train
+from dualcam.model.train import apply_speed_options, load_init, main, parse_args, sample_indices, train
 
 ROOT = Path(__file__).resolve().parent.parent
 TINY = ["--preset", "tiny", "--crop", "32x64", "--batch", "2", "--workers", "0", "--ckpt-every", "2"]
@@ -75,6 +75,19 @@ def test_an_ablation_starts_from_the_full_model_and_the_reverse_is_refused(tmp_p
     assert ablated["config"]["color_residue"] is False and set(ablated["model"]) < set(full)
     with pytest.raises(SystemExit, match="lacks .* tensors this config needs"):
         main(TINY + ["--iters", "1", "--init", str(tmp_path / "ablated" / "last.pt"), "--out", str(tmp_path / "back")])
+
+
+def test_the_spread_input_starts_switched_off_so_a_finetune_starts_from_what_the_weights_computed(tmp_path):
+    main(TINY + ["--iters", "1", "--out", str(tmp_path / "plain")])
+    plain = load_model(tmp_path / "plain" / "last.pt").eval()
+    widened = DualCamNet(plain.config.with_(residue_sees_spread=True))
+    load_init(widened, tmp_path / "plain" / "last.pt")
+    inputs = [torch.rand(shape, generator=torch.Generator().manual_seed(1)) for shape in
+              ((1, 1, 32, 64), (1, 1, 32, 80), (1, 2, 32, 80))]
+    with torch.no_grad():
+        torch.testing.assert_close(widened.eval()(*inputs), plain(*inputs))
+        widened.chroma_features.layers[0][0].weight[:, 1:] = 1.0  # once trained, the spread reaches the output
+        assert not torch.allclose(widened(*inputs), plain(*inputs))
 
 
 def test_profile_reports_where_a_step_spends_its_time(tmp_path, capsys):
