@@ -200,6 +200,11 @@ def train(args: argparse.Namespace) -> DualCamNet:
         log = (args.out / "log.jsonl").open("a")
         print(f"dualcam-train: {args.preset} {config.to_dict()} params={model.num_params():,} "
               f"world={world} device={device} from step {step}", flush=True)
+    if resume is not None and args.val_dir is not None and rank == 0 and step < args.iters:
+        # A long schedule runs session after session: each resume says where the weights stand before going on.
+        record = {"step": step, "resumed": True, "val_cpsnr": validate(model, args.val_dir)}
+        print(f"resumed at step {step}: validation CPSNR {record['val_cpsnr']}", flush=True)
+        log.write(json.dumps(record) + "\n")
     set_training(model, freeze_batchnorm=bool(args.finetune_pairs))
     if args.profile:
         profile_steps(net, loader, optimizer, args, device)

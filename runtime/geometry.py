@@ -51,8 +51,8 @@ class Geometry:
 
     @property
     def disparities(self) -> tuple[float, float] | None:
-        """1st and 99th percentile of the matches' disparities in the network's frame (the colour camera on the
-        left), full-resolution px; None if unmeasured."""
+        """The range of the matches' disparities (`rectify.disparity_extent`) in the network's frame (the colour
+        camera on the left), full-resolution px; None if unmeasured."""
         return _disparities(self.checks.get("after", self.checks["before"]), self.camera_side)
 
     def rectification(self) -> dict:

@@ -38,6 +38,13 @@ from .matching import Matches, sift_matches
 RECTIFIED_MAX_ERROR_PX = 1.5
 # Three row parameters plus 1st/99th disparity percentiles: with fewer inliers a few mismatches decide them.
 MIN_MATCHES = 30
+# A disparity beyond the 1st..99th percentiles still counts when this many matches agree on it, close together in
+# the image (RANGE_SUPPORT_RADIUS of its longer side) and in disparity (RANGE_SUPPORT_PX + RANGE_SUPPORT_SLOPE of
+# it): a near object may hold under 1 % of a pair's matches, a lone mismatch is one match.
+RANGE_SUPPORT = 3
+RANGE_SUPPORT_RADIUS = 0.1
+RANGE_SUPPORT_PX = 2.0
+RANGE_SUPPORT_SLOPE = 0.05
 MAD_TO_STD = 1.4826  # a normal distribution's std per median absolute deviation
 # Fitted dy at a corner counts as misalignment only beyond this many standard errors of the fit there.
 CORNER_SIGMAS = 2.0
@@ -85,7 +92,7 @@ class RectificationReport:
     dy_corners_uncertainty: tuple[float, float, float, float]  # CORNER_SIGMAS standard errors of dy_corners
     rotation_deg: float  # colour = mono rotated by this (cv2.getRotationMatrix2D's sign), scaled, shifted
     scale: float  # colour px per mono px
-    # 1st, 99th percentile of dx once rotation and scale are removed: positive where the colour camera is on the left
+    # disparity_extent of dx once rotation and scale are removed: positive where the colour camera is on the left
     # (a converging pair, like a 3-D lens's, has both signs)
     disparity_range: tuple[float, float]
     anisotropy: float  # how much more the colour image's rows are scaled than its columns, relative (0: a camera)
@@ -145,7 +152,7 @@ def check_matches(matches: Matches, mono_shape: tuple[int, ...], color_shape: tu
     side: Side = "left" if dx_median > 0 else "right"
     if abs(dx_median) < SIDE_MIN_DX_PX / matches.scale:
         side = "unknown"
-    p1, p99 = (float(v) for v in np.percentile(dx, [1, 99]))
+    p1, p99 = disparity_extent(dx, mono, max(mono_shape))
     limit = threshold_px / (spec.window(along_side(p1, p99, side))[0] if spec else 1.0)
     return RectificationReport(
         n_matches=int(inliers.sum()),
@@ -164,6 +171,20 @@ def check_matches(matches: Matches, mono_shape: tuple[int, ...], color_shape: tu
         anisotropy=_anisotropy(in_mono[:, 0], dx, mono_shape[1]),
         row_fit=(float(a), float(b), float(c)),
     )
+
+
+def disparity_extent(dx: np.ndarray, xy: np.ndarray, image_side: int) -> tuple[float, float]:
+    """The range of a pair's disparities dx (matches at xy): the 1st..99th percentiles, widened to every disparity
+    beyond them that RANGE_SUPPORT matches close together agree on."""
+    low, high = (float(v) for v in np.percentile(dx, [1, 99]))
+    beyond = np.flatnonzero((dx < low) | (dx > high))
+    if beyond.size:
+        tolerance = RANGE_SUPPORT_PX + RANGE_SUPPORT_SLOPE * np.abs(dx[beyond, None])
+        near_in_dx = np.abs(dx[beyond, None] - dx[None, :]) <= tolerance
+        near_in_image = np.linalg.norm(xy[beyond, None, :] - xy[None, :, :], axis=2) <= RANGE_SUPPORT_RADIUS * image_side
+        supported = dx[beyond[(near_in_dx & near_in_image).sum(axis=1) >= RANGE_SUPPORT]]
+        low, high = min(low, float(supported.min(initial=low))), max(high, float(supported.max(initial=high)))
+    return low, high
 
 
 def _unmeasured(n_matches: int, limit_px: float) -> RectificationReport:

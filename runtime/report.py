@@ -21,7 +21,8 @@ class Report:
     transposed: bool  # a portrait shot (the cameras one above the other), turned into rows and back
     camera_side: str  # where the colour camera is, seen from behind the phone
     flipped: bool  # mirrored into the network's arrangement (colour camera on the left) and back
-    # the matches' 1st and 99th percentile in the network's frame, full-resolution px; None if unmeasured
+    # the range of the matches' disparities (rectify.disparity_extent) in the network's frame, full-resolution
+    # px; None if unmeasured
     disparity_min_px: float | None
     disparity_max_px: float | None
     chroma_scale: float  # the working scale chroma was predicted at

@@ -13,7 +13,7 @@ from dualcam.runtime.manifest import ModelSpec
 from dualcam.runtime.matching import Matches
 from dualcam.runtime.pair import Pair
 from dualcam.runtime.rectify import (RECTIFIED_MAX_ERROR_PX, along_side, check_matches, check_rectification,
-                                     correction)
+                                     correction, disparity_extent)
 
 
 @pytest.fixture(scope="module")
@@ -54,9 +54,29 @@ def test_real_pair_is_rectified_with_color_on_the_left(original):
     assert 8.0 < original.disparity_range[0] < original.disparity_range[1] < 60.0  # ground truth: 10.4 .. 58.2
 
 
+def test_the_disparity_range_keeps_a_near_object_with_few_matches_but_not_lone_mismatches():
+    """A near object holding under 1 % of the matches is beyond the 99th percentile, yet the range must reach it, or
+    it falls outside the d candidates; one mismatch, or far-apart ones that happen to agree, must not widen it."""
+    rng = np.random.default_rng(0)
+    xy = rng.uniform(0, 1000, (600, 2))
+    dx = rng.uniform(10, 40, 600)
+    near = np.array([[500, 500], [510, 490], [495, 520], [520, 515]]), np.array([118.0, 120.0, 121.0, 119.5])
+    far_negative = np.array([[100, 100], [110, 95], [90, 105]]), np.array([-15.0, -16.0, -15.5])
+    lone = np.array([[300, 700]]), np.array([200.0])
+    apart = np.array([[0, 0], [999, 999], [0, 999]]), np.array([160.0, 160.5, 161.0])
+    low, high = disparity_extent(dx, xy, 1000)
+    p1, p99 = np.percentile(dx, [1, 99])
+    assert 10 <= low <= p1 and p99 <= high <= 40  # the background's dense tails reach its true extent, no further
+    for extra, expected in ((near, (None, 121.0)), (far_negative, (-16.0, None)), (lone, (None, None)),
+                            (apart, (None, None))):
+        low, high = disparity_extent(np.concatenate([dx, extra[1]]), np.concatenate([xy, extra[0]]), 1000)
+        assert low >= 10 if expected[0] is None else low == expected[0]
+        assert high <= 40 if expected[1] is None else high == expected[1]
+
+
 def test_disparity_range_is_that_of_the_true_disparities():
-    """The range the chroma working scale and candidate window are chosen from: 1st and 99th percentiles of the
-    matches' dx against those of Middlebury's ground truth (left view) over a well-textured crop."""
+    """The range the chroma working scale and candidate window are chosen from: `disparity_extent` of the matches'
+    dx against the 1st and 99th percentiles of Middlebury's ground truth (left view) over a well-textured crop."""
     left, right, disparity = stereo_motorcycle()
     crop = slice(200, 450), slice(300, 670)
     report = check_rectification(rgb_to_luma(right[crop].astype(np.float32) / 255), left[crop].astype(np.float32) / 255)

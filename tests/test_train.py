@@ -245,6 +245,11 @@ def test_training_mixes_real_pairs_and_validates_on_real_pairs(tmp_path):
     assert {"mean_s1", "mean_s2", "mean_consumer_s1", "mean_consumer_s2", "scene"} <= set(validation)
     assert all(np.isfinite(v) for v in validation.values())
     assert load_checkpoint(tmp_path / "run" / "last.pt")["training"]["real_pairs"] == ["scene"]
+    main(TINY + ["--iters", "3", "--real-pairs", str(tmp_path / "pairs"), "--val-dir", str(tmp_path / "pairs"),
+                 "--val-every", "10", "--out", str(tmp_path / "run")])  # the next session of a long schedule
+    resumed = [json.loads(line) for line in (tmp_path / "run" / "log.jsonl").read_text().splitlines()][len(records):]
+    assert [r["step"] for r in resumed] == [2, 3] and resumed[0]["resumed"] and "val_cpsnr" in resumed[0]
+    assert "val_cpsnr" in resumed[-1]  # and at the schedule's end
 
 
 @pytest.mark.parametrize("argv, message", [(["--preset", "nosuch"], "invalid choice: 'nosuch'"),

@@ -47,8 +47,8 @@ class RectificationReport(
     /** Colour px per mono px. */
     val scale: Double,
     /**
-     * 1st and 99th percentile of dx once rotation and scale are removed: positive where the colour camera is on the
-     * left (a converging pair, like a 3-D lens's, has both signs).
+     * The range of dx once rotation and scale are removed (Rectify.disparityExtent): positive where the colour camera
+     * is on the left (a converging pair, like a 3-D lens's, has both signs).
      */
     val disparityLow: Double,
     val disparityHigh: Double,
@@ -69,6 +69,11 @@ object Rectify {
     /** The network compares rows at half resolution through 3x3 convs: 1.5 px at the working scale still meets. */
     const val MAX_ERROR_PX = 1.5
     const val MIN_MATCHES = 30
+    /** A disparity beyond the 1st..99th percentiles counts when this many matches close together agree on it. */
+    private const val RANGE_SUPPORT = 3
+    private const val RANGE_SUPPORT_RADIUS = 0.1
+    private const val RANGE_SUPPORT_PX = 2.0
+    private const val RANGE_SUPPORT_SLOPE = 0.05
     private const val MAD_TO_STD = 1.4826
     private const val CORNER_SIGMAS = 2.0
     private const val INLIER_TOL_PX = 1.0
@@ -172,12 +177,36 @@ object Rectify {
             dxMedian > 0 -> CameraSide.LEFT
             else -> CameraSide.RIGHT
         }
-        val low = Stats.percentile(dx, 1.0)
-        val high = Stats.percentile(dx, 99.0)
+        val (low, high) = disparityExtent(dx, monoX, monoY, max(monoHeight, monoWidth))
         val limit = thresholdPx / (manifest?.window(alongSide(low, high, side))?.first ?: 1.0)
         return RectificationReport(picked.size, false, verticalError <= limit, verticalError, limit, side, dyMedian,
             dySpread, dyCorners, uncertainty, Math.toDegrees(atan2(a, b)), 1.0 / rowScale, low, high,
             anisotropy(inMonoX, dx, monoWidth), doubleArrayOf(a, b, c))
+    }
+
+    /**
+     * The 1st..99th percentiles of the disparities dx (matches at x, y), widened to every disparity beyond them that
+     * RANGE_SUPPORT matches agree on, within RANGE_SUPPORT_RADIUS of the image's longer side and RANGE_SUPPORT_PX +
+     * RANGE_SUPPORT_SLOPE |dx| of it: a near object may hold under 1 % of the matches, a lone mismatch is one match.
+     */
+    fun disparityExtent(dx: DoubleArray, x: DoubleArray, y: DoubleArray, imageSide: Int): Pair<Double, Double> {
+        val p1 = Stats.percentile(dx, 1.0)
+        val p99 = Stats.percentile(dx, 99.0)
+        var low = p1
+        var high = p99
+        val radius = RANGE_SUPPORT_RADIUS * imageSide
+        for (i in dx.indices) {
+            if (dx[i] >= p1 && dx[i] <= p99) continue
+            val tolerance = RANGE_SUPPORT_PX + RANGE_SUPPORT_SLOPE * abs(dx[i])
+            val support = dx.indices.count {
+                abs(dx[it] - dx[i]) <= tolerance && hypot(x[it] - x[i], y[it] - y[i]) <= radius
+            }
+            if (support >= RANGE_SUPPORT) {
+                low = minOf(low, dx[i])
+                high = max(high, dx[i])
+            }
+        }
+        return Pair(low, high)
     }
 
     /**
