@@ -1,8 +1,12 @@
-"""The candidate window as a quality lever: CPSNR with the d candidates starting at each pair's smallest disparity
-(the runtime's rule) against candidates from 0 with the scale set by the largest disparity (the rule before it),
-`sgbm_gf` in the same run.
+"""The candidate window and the disparity range as quality levers: CPSNR of the runtime's rules against an earlier
+rule, `sgbm_gf` in the same run.
 
-    python benchmarks/candidate_window.py PAIRS_DIR [--out benchmarks/results/candidate_window.json]
+    python benchmarks/candidate_window.py PAIRS_DIR [--against from-zero|percentiles] [--out RESULT.json]
+
+- from-zero: candidates from 0, the scale set by the largest disparity (the rule before the window, which starts
+  the d candidates at each pair's smallest disparity);
+- percentiles: the disparity range as the 1st..99th percentiles of the matches alone (the rule before
+  `rectify.disparity_extent`, which widens them to disparities a few matches close together agree on).
 
 Both through `dualcam-run`'s pipeline (shipped int8 model), both setups, plain and consumer cameras, paper layout.
 Beside each pair: the disparity range the clean pair's matches give and the window each rule picks for it.
@@ -11,7 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 import cv2
@@ -21,7 +25,7 @@ from dualcam.benchmarks.machine import cpu_info
 from dualcam.benchmarks.quality import gains, paper_rows, setups
 from dualcam.model.evaluate import BASELINES, list_pairs, pipeline_method
 from dualcam.model.pairs import load_dev_pair
-from dualcam.runtime import manifest, scale
+from dualcam.runtime import manifest, rectify, scale
 from dualcam.runtime.geometry import GeometryOptions, measure
 from dualcam.runtime.manifest import ModelSpec
 from dualcam.runtime.pair import load_pair
@@ -29,71 +33,91 @@ from dualcam.runtime.session import OrtModel
 
 
 def from_zero(disparities, max_disparity, range_margin=scale.RANGE_MARGIN, min_scale=scale.MIN_SCALE, max_scale=1.0):
-    """The rule before the window: candidates from 0, the scale fitting the largest |disparity|."""
+    """Candidates from 0, the scale fitting the largest |disparity|."""
     if disparities is None:
         return max_scale, 0
     largest = max(abs(v) for v in disparities)
     return min(max_scale, scale.working_scale(largest, max_disparity, range_margin, min_scale)), 0
 
 
+def percentiles(dx, xy, image_side):
+    """The matches' 1st..99th percentiles, nothing beyond them."""
+    return tuple(float(v) for v in np.percentile(dx, [1, 99]))
+
+
+# --against: (module, function, the earlier rule, the runtime's label, the earlier rule's label)
+RULES = {"from-zero": (manifest, "candidate_window", from_zero, "window", "from zero"),
+         "percentiles": (rectify, "disparity_extent", percentiles, "widened", "percentiles")}
+
+
 @contextmanager
-def candidates_from_zero():
-    window = manifest.candidate_window
-    manifest.candidate_window = from_zero
+def earlier_rule(against: str):
+    module, name, rule = RULES[against][:3]
+    runtime = getattr(module, name)
+    setattr(module, name, rule)
     try:
         yield
     finally:
-        manifest.candidate_window = window
+        setattr(module, name, runtime)
 
 
-def windows(folder: Path, spec: ModelSpec) -> dict:
+def windows(folder: Path, spec: ModelSpec, against: str) -> dict:
     """The disparity range of the clean pair (mono: the right view's luma) and the window each rule picks."""
     pair = load_dev_pair(folder)
     mono = np.rint(cv2.cvtColor(pair.right, cv2.COLOR_RGB2GRAY) * 255).astype(np.uint8)
     loaded = load_pair(mono, np.rint(pair.left * 255).astype(np.uint8))
-    geometry = measure(loaded, spec, GeometryOptions(accept_unverified=True))
-    with candidates_from_zero():
-        before = measure(loaded, spec, GeometryOptions(accept_unverified=True)).arrangement
-    return {"disparities": [round(v, 1) for v in geometry.disparities], "camera_side": geometry.camera_side,
-            "window": [round(geometry.arrangement.scale, 3), geometry.arrangement.offset],
-            "from_zero": [round(before.scale, 3), before.offset]}
+    out = {}
+    for label, rule in zip(RULES[against][3:], (None, against)):
+        with earlier_rule(rule) if rule else nullcontext():
+            geometry = measure(loaded, spec, GeometryOptions(accept_unverified=True))
+        out[label] = {"disparities": [round(v, 1) for v in geometry.disparities],
+                      "window": [round(geometry.arrangement.scale, 3), geometry.arrangement.offset]}
+    return out
 
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("pairs_dir", type=Path)
-    p.add_argument("--out", type=Path, default=Path(__file__).parent / "results" / "candidate_window.json")
+    p.add_argument("--against", choices=list(RULES), default="from-zero")
+    p.add_argument("--out", type=Path, default=None, help="default: results/candidate_window.json, or "
+                                                          "results/disparity_range.json against percentiles")
     args = p.parse_args()
+    out = args.out or Path(__file__).parent / "results" / (
+        "candidate_window.json" if args.against == "from-zero" else "disparity_range.json")
     pairs = list_pairs(args.pairs_dir)
     session = OrtModel.load()
     network = pipeline_method(session)
 
-    def zero(mono, color):
-        with candidates_from_zero():
+    def earlier(mono, color):
+        with earlier_rule(args.against):
             return network(mono, color)
 
-    methods = {"window": network, "from zero": zero, "sgbm_gf": BASELINES["sgbm_gf"]}
-    result = {"machine": cpu_info(), "pairs": {folder.name: windows(folder, session.spec) for folder in pairs},
+    runtime_label, earlier_label = RULES[args.against][3:]
+    methods = {runtime_label: network, earlier_label: earlier, "sgbm_gf": BASELINES["sgbm_gf"]}
+    result = {"machine": cpu_info(), "against": args.against,
+              "pairs": {folder.name: windows(folder, session.spec, args.against) for folder in pairs},
               "rows": paper_rows(methods, pairs)}
-    args.out.write_text(json.dumps(result, indent=1) + "\n")
-    args.out.with_suffix(".md").write_text(markdown(result))
+    out.write_text(json.dumps(result, indent=1) + "\n")
+    out.with_suffix(".md").write_text(markdown(result))
 
 
 def markdown(result: dict) -> str:
     machine = result["machine"]
     names = list(result["pairs"])
+    runtime, earlier = RULES[result.get("against", "from-zero")][3:]
     lines = [f"Shipped int8 model through the runtime; {machine['cpu']}, {machine['cores']} cores. Mean CPSNR dB, paper "
-             "layout; per pair: the window's gain over candidates from 0", "",
-             "| camera, setup | window | from zero | sgbm_gf | " + " | ".join(names) + " |",
+             f"layout; per pair: {runtime} less {earlier}", "",
+             f"| camera, setup | {runtime} | {earlier} | sgbm_gf | " + " | ".join(names) + " |",
              "|---|---:|---:|---:|" + "---:|" * len(names)]
     for camera, setup, row in setups(result["rows"]):
-        lines.append(f"| {camera}, {setup} | **{row['window']['cpsnr']:.2f}** | {row['from zero']['cpsnr']:.2f} | "
-                     f"{row['sgbm_gf']['cpsnr']:.2f} | {gains(row, 'window', 'from zero', names)} |")
-    lines += ["", "| pair | disparities px (1st..99th percentile, network frame) | window: scale, offset | from zero: scale |",
-              "|---|---|---|---:|"]
+        lines.append(f"| {camera}, {setup} | **{row[runtime]['cpsnr']:.2f}** | {row[earlier]['cpsnr']:.2f} | "
+                     f"{row['sgbm_gf']['cpsnr']:.2f} | {gains(row, runtime, earlier, names)} |")
+    lines += ["", f"| pair | {runtime}: disparities px (network frame), scale, offset | {earlier}: disparities, scale, "
+              "offset |", "|---|---|---|"]
     for name, w in result["pairs"].items():
-        lines.append(f"| {name} | {w['disparities'][0]:g}..{w['disparities'][1]:g} | {w['window'][0]:g}, {w['window'][1]} | "
-                     f"{w['from_zero'][0]:g} |")
+        lines.append(f"| {name} | " + " | ".join(f"{w[k]['disparities'][0]:g}..{w[k]['disparities'][1]:g}, "
+                                                 f"{w[k]['window'][0]:g}, {w[k]['window'][1]}" for k in (runtime, earlier))
+                     + " |")
     return "\n".join(lines) + "\n"
 
 

@@ -31,6 +31,7 @@ VARIANTS = {
     "bf16, channels-last, fp32 BatchNorm": ["--bf16", "--channels-last", "--fp32-batchnorm"],
     "fp32": ["--no-bf16"],
     "fp32, channels-last": ["--no-bf16", "--channels-last"],
+    "fp32, compiled": ["--no-bf16", "--compile"],
     "bf16, channels-last, fp32 BatchNorm, compiled": ["--bf16", "--channels-last", "--fp32-batchnorm", "--compile"],
 }
 
@@ -60,7 +61,9 @@ def plan(result: dict, minutes: float, margin: float = 0.85) -> list[str]:
         raise SystemExit("train_speed: no variant trained with a finite loss, nothing to plan")
     name = min(timed, key=lambda n: timed[n]["step_seconds"])
     iters = max(1, int(margin * 60 * minutes / timed[name]["step_seconds"]))
-    return ["--iters", str(iters), *VARIANTS[name]]
+    row = timed[name]
+    threads = ["--threads", str(row["threads"])] if row.get("threads") else []
+    return ["--iters", str(iters), *VARIANTS[row.get("variant", name)], *threads]
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -71,6 +74,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--crop", default="256x512")
     p.add_argument("--steps", type=int, default=10, help="timed steps, then as many profiled")
     p.add_argument("--workers", type=int, default=1, help="data loader processes (scenes are rendered first)")
+    p.add_argument("--threads", type=int, nargs="+", default=[0], help="torch CPU threads, each a row (0: default)")
     p.add_argument("--out", type=Path, default=None, help="default: results/train_speed_<device>.json")
     p.add_argument("--plan", type=Path, metavar="RESULT", help="print the training options for --minutes and stop")
     p.add_argument("--minutes", type=float, default=7.0, help="with --plan: the training's wall time")
@@ -80,16 +84,18 @@ def main(argv: list[str] | None = None) -> None:
         return
     rows, device = {}, "cpu"
     with tempfile.TemporaryDirectory(prefix="dualcam-train-speed.") as tmp:
-        for i, name in enumerate(args.variants):
+        runs = [(variant, threads) for threads in args.threads for variant in args.variants]
+        for i, (variant, threads) in enumerate(runs):
             folder = Path(tmp) / str(i)
+            name = variant if args.threads == [0] else f"{variant}, {threads} thread{'s' * (threads != 1)}"
             command = [sys.executable, "-m", "dualcam.model.train", "--preset", args.preset, "--batch", str(args.batch),
                        "--crop", args.crop, "--workers", str(args.workers), "--iters", str(3 + 2 * args.steps),
-                       "--profile", str(args.steps), "--out", str(folder), *VARIANTS[name]]
+                       "--threads", str(threads), "--profile", str(args.steps), "--out", str(folder), *VARIANTS[variant]]
             run = subprocess.run(command, capture_output=True, text=True)
             if run.returncode != 0:
                 rows[name] = {"error": (run.stderr.strip().splitlines() or ["exit %d" % run.returncode])[-1][:200]}
             else:
-                rows[name] = json.loads((folder / "profile.json").read_text())
+                rows[name] = json.loads((folder / "profile.json").read_text()) | {"variant": variant, "threads": threads}
                 device = rows[name]["gpu"] or rows[name]["device"]
             print(f"{name:48} " + (f"{rows[name]['step_seconds']:.4f} s/step, BatchNorm "
                                    f"{100 * rows[name]['batchnorm_share']:.1f} %" if "error" not in rows[name]

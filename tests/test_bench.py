@@ -48,6 +48,12 @@ def test_train_speed_compares_the_options_as_profiled_training_steps(tmp_path):
     fastest = min(rows, key=lambda name: rows[name]["step_seconds"])
     iters = int(0.85 * 60 * 2 / rows[fastest]["step_seconds"])
     assert plan(result, minutes=2) == ["--iters", str(iters), *VARIANTS[fastest]]
+    train_speed(["--variants", "fp32", "--threads", "1", "2", "--preset", "tiny", "--crop", "32x64", "--batch", "2",
+                 "--steps", "1", "--workers", "0", "--out", str(out)])
+    rows = json.loads(out.read_text())["rows"]
+    assert list(rows) == ["fp32, 1 thread", "fp32, 2 threads"] and rows["fp32, 2 threads"]["threads"] == 2
+    fastest = min(rows, key=lambda name: rows[name]["step_seconds"])
+    assert plan({"rows": rows}, minutes=2)[2:] == ["--no-bf16", "--threads", str(rows[fastest]["threads"])]
 
 
 def test_planner_memory_fit_bounds_every_run_and_recovers_a_linear_peak():
