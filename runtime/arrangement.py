@@ -19,12 +19,14 @@ confidence); the scale is undone by the guided upsampling, which needs the full-
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
 
 from .color import each_channel, rgb_to_ycbcr
+from .scale import RANGE_MARGIN, tile_window
+from .tiling import TileGrid
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,8 @@ class Arrangement:
     color_to_mono: np.ndarray | None = None
     color_shape: tuple[int, int] | None = None  # (h, w) of the colour image after the transposition
     offset: int = 0  # the first candidate's disparity, working-scale px (`scale.candidate_window`)
+    # (N, 3) x, y, dx of the pair's matches in the frame at full resolution (transposed, flipped): tile windows
+    samples: np.ndarray | None = field(default=None, repr=False, compare=False)
 
     @property
     def full_shape(self) -> tuple[int, int]:
@@ -99,6 +103,18 @@ class Arrangement:
         if inside.all():
             return None
         return inside[:, ::-1] if self.flipped else inside
+
+    def tile_windows(self, grid: TileGrid, range_margin: float = RANGE_MARGIN) -> list[tuple[int, bool]]:
+        """`scale.tile_window` of each tile of `grid` (in its `origins` order) from the matches inside it: how much
+        further than the pair's window its candidates start, and whether its disparities fit them. Without samples:
+        the pair's window everywhere."""
+        if self.samples is None:
+            return [(0, True)] * len(grid)
+        x, y = ((self.samples[:, i] + 0.5) * self.scale - 0.5 for i in (0, 1))
+        dx = self.samples[:, 2] * self.scale - self.offset
+        return [tile_window(dx[(x >= left - 0.5) & (x < left + grid.tile_width - 0.5) & (y >= top - 0.5)
+                               & (y < top + grid.tile_height - 0.5)], grid.max_disparity, range_margin)
+                for top, left in grid.origins()]
 
     def restore(self, image: np.ndarray) -> np.ndarray:
         """(h, w[, C]) in the network's frame -> the mono image's own orientation, still at the working scale."""

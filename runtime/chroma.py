@@ -40,6 +40,7 @@ class Prediction:
     confidence: np.ndarray  # (h, w) on [0, 1]
     confidence_source: str  # NETWORK or STEREO_CHECK
     grid: TileGrid  # the tiles it ran
+    shifts: tuple[int, ...]  # per tile: how much further than the pair's window its candidates started
     unseen: float  # share of the mono image outside the colour camera's view
 
 
@@ -48,7 +49,8 @@ def predict(mono_y: np.ndarray, color_rgb: np.ndarray, arrangement: Arrangement,
     """Chroma of the (H, W) mono luma from the colour image's RGB, both as given, through `model` tile by tile."""
     mono, reference = arrangement.mono(mono_y), arrangement.reference(color_rgb)
     grid = model.spec.grid(*mono.shape)
-    out = run_tiled(model, grid, mono, reference, progress)
+    shifts = tuple(shift for shift, _ in arrangement.tile_windows(grid, model.spec.range_margin))
+    out = run_tiled(model, grid, mono, reference, progress, shifts)
     if out.shape[2] > 2:
         confidence, source = out[..., 2], NETWORK
     else:
@@ -59,7 +61,7 @@ def predict(mono_y: np.ndarray, color_rgb: np.ndarray, arrangement: Arrangement,
     if seen is not None:
         confidence = confidence * seen
     unseen = 0.0 if seen is None else 1.0 - float(seen.mean())
-    return Prediction(arrangement.restore(cbcr), arrangement.restore(confidence), source, grid, unseen)
+    return Prediction(arrangement.restore(cbcr), arrangement.restore(confidence), source, grid, shifts, unseen)
 
 
 def filter_chroma(mono_y: np.ndarray, cbcr: np.ndarray, strip_rows: int = STRIP_ROWS) -> np.ndarray:

@@ -97,7 +97,7 @@ class Colorizer:
             disparity_min_px=low_px, disparity_max_px=high_px, chroma_scale=round(arrangement.scale, 4),
             candidate_offset=arrangement.offset, chroma_filter=self.chroma_filter, **self.session.describe(),
             tiles={"count": len(grid), "tile": f"{grid.tile_height}x{grid.tile_width}", "overlap": grid.overlap,
-                   "frame": f"{grid.height}x{grid.width}", **plan},
+                   "frame": f"{grid.height}x{grid.width}", "own_windows": sum(s > 0 for s in prediction.shifts), **plan},
             confidence={"source": prediction.confidence_source, "low_share": round(low, 4), "low_below": LOW},
             timings_s=timings, warnings=warnings, peak_rss_mb=round(peak_memory_mb(), 1),
             confidence_map=prediction.confidence)

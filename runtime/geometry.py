@@ -13,7 +13,7 @@ keystone, a scene that moved).
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -22,10 +22,12 @@ from .errors import InputError
 from .manifest import ModelSpec
 from .matching import MATCH_MAX_SIDE, Matches, sift_matches
 from .pair import Pair
+from .scale import window_offset
 from .rectify import (MIN_MATCHES, RectificationReport, along_side, another_view, check_matches, correction,
                       implausible_correction, vertical_baseline)
 
 CAMERA_SIDES = ("auto", "left", "right")
+TILE_SCALE_STEP = 0.95  # the working scales tried for tile windows, each this much below the last
 
 
 @dataclass(frozen=True)
@@ -59,7 +61,7 @@ class Geometry:
         """The checks as the report gives them (NaN as null, rounded)."""
         def rounded(value):
             return (None if not math.isfinite(value) else round(value, 3)) if isinstance(value, float) else value
-        return {name: {k: rounded(v) for k, v in asdict(check).items()} for name, check in self.checks.items()}
+        return {name: {k: rounded(v) for k, v in check.to_dict().items()} for name, check in self.checks.items()}
 
 
 def measure(pair: Pair, spec: ModelSpec, options: GeometryOptions = GeometryOptions()) -> Geometry:
@@ -80,13 +82,42 @@ def measure(pair: Pair, spec: ModelSpec, options: GeometryOptions = GeometryOpti
     if to_mono is not None and not checks["before"].too_few_matches:
         checks["after"] = _verify(pair, arrangement, checks["before"], spec, options, warnings)
     side = _camera_side(checks["before"], options.camera_side, warnings)
-    scale, offset = spec.window(_disparities(checks.get("after", checks["before"]), side), options.max_chroma_scale)
-    return Geometry(replace(arrangement, flipped=side == "right", scale=scale, offset=offset), side, checks,
+    check = checks.get("after", checks["before"])
+    disparities = _disparities(check, side)
+    scale, offset = spec.window(disparities, options.max_chroma_scale)
+    arrangement = replace(arrangement, flipped=side == "right", scale=scale, offset=offset,
+                          samples=_samples(check, side, arrangement.full_shape[1]))
+    return Geometry(_tile_windows(arrangement, disparities, spec, options.max_chroma_scale), side, checks,
                     tuple(warnings))
 
 
 def _disparities(check: RectificationReport, side: str) -> tuple[float, float] | None:
     return None if check.too_few_matches else along_side(*check.disparity_range, side)
+
+
+def _samples(check: RectificationReport, side: str, width: int) -> np.ndarray | None:
+    """The check's (x, y, dx) samples in the network's frame: mirrored with the image when the colour camera is on
+    the right."""
+    if check.too_few_matches or check.samples is None:
+        return None
+    return check.samples * [-1, 1, -1] + [width - 1, 0, 0] if side == "right" else check.samples
+
+
+def _tile_windows(arrangement: Arrangement, disparities: tuple[float, float] | None, spec: ModelSpec,
+                  max_scale: float) -> Arrangement:
+    """A higher working scale than the pair's window allows, where the pair's disparities span more than the d
+    candidates but each tile's own do not (a near object in one part of a wide-baseline photo): the highest, in steps
+    of TILE_SCALE_STEP, at which every tile of the model's tile has matches enough and its window fits them."""
+    if arrangement.samples is None or disparities is None:
+        return arrangement
+    trial_scale = max_scale
+    while trial_scale > arrangement.scale:
+        trial = replace(arrangement, scale=trial_scale,
+                        offset=window_offset(disparities[0], trial_scale, spec.max_disparity, spec.range_margin))
+        if all(fits for _, fits in trial.tile_windows(spec.grid(*trial.shape), spec.range_margin)):
+            return trial
+        trial_scale *= TILE_SCALE_STEP
+    return arrangement
 
 
 def _unverified(pair: Pair, check: RectificationReport, mono_shape: tuple[int, int], color_shape: tuple[int, int],

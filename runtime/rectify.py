@@ -25,7 +25,7 @@ works at, so a pair with large disparities, coloured at a reduced scale, tolerat
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Literal
 
 import numpy as np
@@ -98,6 +98,12 @@ class RectificationReport:
     anisotropy: float  # how much more the colour image's rows are scaled than its columns, relative (0: a camera)
     # Row model about each image's centre: y_mono - cy_mono = a (x_colour - cx_colour) + b (y_colour - cy_colour) + c.
     row_fit: tuple[float, float, float]
+    # (N, 3) mono x, y and dx of the inliers, full-resolution px: where in the image each disparity is (tile windows)
+    samples: np.ndarray | None = field(default=None, repr=False, compare=False)
+
+    def to_dict(self) -> dict:
+        """The measured numbers, without the samples."""
+        return {k: v for k, v in asdict(self).items() if k != "samples"}
 
     @property
     def verdict(self) -> str:
@@ -152,7 +158,7 @@ def check_matches(matches: Matches, mono_shape: tuple[int, ...], color_shape: tu
     side: Side = "left" if dx_median > 0 else "right"
     if abs(dx_median) < SIDE_MIN_DX_PX / matches.scale:
         side = "unknown"
-    p1, p99 = disparity_extent(dx, mono, max(mono_shape))
+    p1, p99 = disparity_extent(dx, mono, max(mono_shape), side)
     limit = threshold_px / (spec.window(along_side(p1, p99, side))[0] if spec else 1.0)
     return RectificationReport(
         n_matches=int(inliers.sum()),
@@ -170,14 +176,17 @@ def check_matches(matches: Matches, mono_shape: tuple[int, ...], color_shape: tu
         disparity_range=(p1, p99),
         anisotropy=_anisotropy(in_mono[:, 0], dx, mono_shape[1]),
         row_fit=(float(a), float(b), float(c)),
+        samples=np.column_stack([mono + mono_centre, dx]),
     )
 
 
-def disparity_extent(dx: np.ndarray, xy: np.ndarray, image_side: int) -> tuple[float, float]:
-    """The range of a pair's disparities dx (matches at xy): the 1st..99th percentiles, widened to every disparity
-    beyond them that RANGE_SUPPORT matches close together agree on."""
+def disparity_extent(dx: np.ndarray, xy: np.ndarray, image_side: int, side: Side = "unknown") -> tuple[float, float]:
+    """The range of a pair's disparities dx (matches at xy): the 1st..99th percentiles, widened at the near end
+    (the larger dx with the colour camera on the left, the smaller on the right, either if unknown) to every disparity
+    beyond them that RANGE_SUPPORT matches close together agree on. The far end is left alone: disparities shrink
+    towards the horizon, which a few px of the window's slack reach."""
     low, high = (float(v) for v in np.percentile(dx, [1, 99]))
-    beyond = np.flatnonzero((dx < low) | (dx > high))
+    beyond = np.flatnonzero(((dx < low) & (side != "left")) | ((dx > high) & (side != "right")))
     if beyond.size:
         tolerance = RANGE_SUPPORT_PX + RANGE_SUPPORT_SLOPE * np.abs(dx[beyond, None])
         near_in_dx = np.abs(dx[beyond, None] - dx[None, :]) <= tolerance

@@ -30,8 +30,8 @@ class Report:
     chroma_filter: bool
     model: dict  # role, file, sha256 (or the torch checkpoint)
     provider: dict  # requested, used, session
-    # count, tile, overlap, frame (the working-scale image the tiles cover), memory_arena, estimated_peak_mb,
-    # memory_budget_mb
+    # count, tile, overlap, frame (the working-scale image the tiles cover), own_windows (tiles whose candidates
+    # start beyond the pair's window), memory_arena, estimated_peak_mb, memory_budget_mb
     tiles: dict
     confidence: dict  # source, low_share, low_below[, file]
     timings_s: dict  # per stage

@@ -13,11 +13,15 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 # Keep the largest disparity this far inside the d candidates: the estimate comes from sparse matches,
 # and the network's confidence falls off at the last candidates. Measured with the first shipped mobile weights on
 # the dev pairs (mean CPSNR Setup1/Setup2): 0.70 -> 36.28/35.34, 0.85 -> 36.45/35.22, 0.95 -> 36.31/34.76 dB.
 RANGE_MARGIN = 0.85
 MIN_SCALE = 0.125
+# A tile's own candidate window needs this many matches inside it; with fewer its disparities are not known.
+TILE_WINDOW_MIN_MATCHES = 10
 
 
 def working_scale(max_pair_disparity: float | None, max_disparity: int, range_margin: float = RANGE_MARGIN,
@@ -55,5 +59,28 @@ def candidate_window(disparities: tuple[float, float] | None, max_disparity: int
     moved = min(max_scale, max(min_scale, min(1.0, fits_span)))
     if from_zero * lowest >= -1 and moved <= from_zero:
         return from_zero, 0
-    offset = math.floor(moved * lowest) - slack
-    return moved, max(offset, 0) if lowest >= 0 else offset
+    return moved, window_offset(lowest, moved, max_disparity, range_margin)
+
+
+def window_offset(lowest: float, scale: float, max_disparity: int, range_margin: float = RANGE_MARGIN) -> int:
+    """The offset of a window starting low_slack below the smallest disparity (full-resolution px) at `scale`;
+    never negative for a pair whose disparities are."""
+    offset = math.floor(scale * lowest) - low_slack(max_disparity, range_margin)
+    return max(offset, 0) if lowest >= 0 else offset
+
+
+def tile_window(disparities: np.ndarray, max_disparity: int, range_margin: float = RANGE_MARGIN) -> tuple[int, bool]:
+    """(shift, fits) for one tile whose matches have `disparities` (working-scale px, from the pair window's first
+    candidate): how much further its own candidates start, and whether its span fits them.
+
+    0 where the pair window keeps its largest disparity within range_margin * d; else the least shift that does,
+    but never past low_slack below its smallest. Fewer than TILE_WINDOW_MIN_MATCHES matches: (0, False).
+    """
+    if disparities.size < TILE_WINDOW_MIN_MATCHES:
+        return 0, False
+    lowest, largest = np.percentile(disparities, [1, 99])
+    need = math.ceil(largest - range_margin * max_disparity)
+    if need <= 0:
+        return 0, lowest >= -1
+    room = math.floor(lowest) - low_slack(max_disparity, range_margin)
+    return max(0, min(need, room)), need <= room

@@ -9,7 +9,7 @@ saw at image borders during training.
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -88,11 +88,14 @@ class TileGrid:
     def origins(self) -> Iterator[tuple[int, int]]:
         return ((top, left) for top in self.rows for left in self.cols)
 
-    def tiles(self, mono_y: np.ndarray, ref_ycbcr: np.ndarray) -> Iterator[tuple[int, int, np.ndarray, np.ndarray, np.ndarray]]:
-        """(top, left, mono tile, reference Y tile, reference Cb/Cr tile) for every tile, as the model takes them."""
-        for top, left in self.origins():
+    def tiles(self, mono_y: np.ndarray, ref_ycbcr: np.ndarray, shifts: Sequence[int] | None = None
+              ) -> Iterator[tuple[int, int, np.ndarray, np.ndarray, np.ndarray]]:
+        """(top, left, mono tile, reference Y tile, reference Cb/Cr tile) for every tile, as the model takes them;
+        each tile's reference starts `shifts` columns further right (its own candidate window), if given."""
+        for n, (top, left) in enumerate(self.origins()):
             mono = window(mono_y, top, left, self.tile_height, self.tile_width)
-            ref = window(ref_ycbcr, top, left, self.tile_height, self.tile_width + self.max_disparity)
+            start = left if shifts is None else min(left + shifts[n], ref_ycbcr.shape[1] - 1)  # inside the image
+            ref = window(ref_ycbcr, top, start, self.tile_height, self.tile_width + self.max_disparity)
             yield top, left, mono, np.ascontiguousarray(ref[..., 0]), np.ascontiguousarray(ref[..., 1:])
 
 
@@ -104,15 +107,15 @@ def window(image: np.ndarray, top: int, left: int, height: int, width: int) -> n
 
 
 def run_tiled(infer: TileFunction, grid: TileGrid, mono_y: np.ndarray, ref_ycbcr: np.ndarray,
-              progress: Callable[[int, int], None] | None = None) -> np.ndarray:
+              progress: Callable[[int, int], None] | None = None, shifts: Sequence[int] | None = None) -> np.ndarray:
     """(H, W) mono Y and (H, W, 3) reference YCbCr, one tile at a time -> (H, W, C) blended outputs of `infer`
-    (Cb/Cr, and a confidence channel where the model has one)."""
+    (Cb/Cr, and a confidence channel where the model has one); `shifts`: as `TileGrid.tiles`."""
     th, tw = grid.tile_height, grid.tile_width
     row_w = ramp_weights(grid.rows, th, grid.height)
     col_w = ramp_weights(grid.cols, tw, grid.width)
     total = None
     weight = np.zeros((grid.height, grid.width, 1), np.float32)
-    for n, (top, left, mono, ref_y, ref_cbcr) in enumerate(grid.tiles(mono_y, ref_ycbcr)):
+    for n, (top, left, mono, ref_y, ref_cbcr) in enumerate(grid.tiles(mono_y, ref_ycbcr, shifts)):
         cbcr = infer(mono, ref_y, ref_cbcr)
         if total is None:
             total = np.zeros((grid.height, grid.width, cbcr.shape[2]), np.float32)

@@ -121,6 +121,50 @@ def test_the_candidate_window_fits_the_span_of_the_disparities(disparities, scal
     assert candidate_window(None, 64) == (1.0, 0)
 
 
+def test_tile_windows_keep_full_scale_where_each_tile_sees_a_slice_of_the_pair_range():
+    """A ground plane: a real texture (Middlebury Motorcycle, upscaled) whose disparity grows from 0 at the top row to
+    80 px at the bottom one. The pair's range fits the candidates only at scale 0.69; each tile sees 17 px of it, so
+    with its own window every tile fits at full scale, and the colours are better for it."""
+    from skimage.data import stereo_motorcycle
+
+    from dualcam.model.metrics import cpsnr
+    from dualcam.runtime.chroma import merge, predict
+
+    height, width, slope = 1200, 320, 80
+    texture = cv2.resize(stereo_motorcycle()[0], (1482, height), interpolation=cv2.INTER_CUBIC)[:, : width + slope]
+    rows = np.broadcast_to(np.arange(height, dtype=np.float32)[:, None], (height, width))
+    columns = np.arange(width, dtype=np.float32)[None, :] + slope * (1 - rows / (height - 1))  # disparity 80 y / H
+    color = np.dstack([cv2.remap(np.ascontiguousarray(texture[..., c]), columns, rows, cv2.INTER_LINEAR) for c in range(3)])
+    mono_rgb = texture[:, slope:]
+    pair = load_pair(cv2.cvtColor(mono_rgb, cv2.COLOR_RGB2GRAY), color)
+    session = OrtModel.load()
+    measured = geometry.measure(pair, session.spec)
+    tiles = measured.arrangement
+    shifts = [shift for shift, _ in tiles.tile_windows(session.spec.grid(*tiles.shape))]
+    scale, offset = session.spec.window(measured.disparities)
+    assert measured.disparities[1] > 75 and scale < 0.75 and tiles.scale == 1.0
+    assert shifts[0] == 0 and shifts == sorted(shifts) and shifts[-1] > 20  # nearer rows, later candidates
+    truth = rgb_to_ycbcr(mono_rgb.astype(np.float32) / 255)[..., 1:]
+    quality = {}
+    for name, arrangement in (("tiles", tiles), ("pair", replace(tiles, scale=scale, offset=offset, samples=None))):
+        image = merge(pair.mono_y, predict(pair.mono_y, pair.color_rgb, arrangement, session).cbcr, 8)
+        quality[name] = cpsnr(rgb_to_ycbcr(image.astype(np.float32) / 255)[..., 1:], truth)
+    assert quality["tiles"] > quality["pair"] + 0.5, quality  # measured: +1.1 dB
+
+
+@pytest.mark.parametrize("low, high, expected", [
+    (5, 40, (0, True)),  # within the pair's window
+    (30, 70, (70 - 54, True)),  # beyond it: the least shift that reaches the largest (0.85 * 64 = 54.4)
+    (10, 90, (10 - 5, False)),  # a span too wide for d: starts low_slack below the smallest, reported as not fitting
+    (-4, 20, (0, False)),  # below the pair's window
+])
+def test_a_tile_window_shifts_only_as_far_as_its_largest_disparity_needs(low, high, expected):
+    from dualcam.runtime.scale import TILE_WINDOW_MIN_MATCHES, tile_window
+
+    assert tile_window(np.linspace(low, high, 50), 64) == expected
+    assert tile_window(np.linspace(low, high, TILE_WINDOW_MIN_MATCHES - 1), 64) == (0, False)  # too few to know
+
+
 def test_the_offset_moves_the_reference_by_whole_columns():
     rgb = np.random.default_rng(1).random((6, 20, 3), dtype=np.float32)
     plain = Arrangement((6, 20)).reference(rgb)

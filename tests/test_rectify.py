@@ -72,6 +72,10 @@ def test_the_disparity_range_keeps_a_near_object_with_few_matches_but_not_lone_m
         low, high = disparity_extent(np.concatenate([dx, extra[1]]), np.concatenate([xy, extra[0]]), 1000)
         assert low >= 10 if expected[0] is None else low == expected[0]
         assert high <= 40 if expected[1] is None else high == expected[1]
+    # With the colour camera on the left the near end is the larger dx; on the right, the smaller.
+    assert disparity_extent(np.concatenate([dx, near[1]]), np.concatenate([xy, near[0]]), 1000, "left")[1] == 121.0
+    assert disparity_extent(np.concatenate([dx, near[1]]), np.concatenate([xy, near[0]]), 1000, "right")[1] <= 40
+    assert disparity_extent(np.concatenate([dx, -near[1]]), np.concatenate([xy, near[0]]), 1000, "right")[0] == -121.0
 
 
 def test_disparity_range_is_that_of_the_true_disparities():

@@ -256,7 +256,7 @@ def report(check: rectify.RectificationReport) -> dict:
         if isinstance(v, tuple):
             return [value(x) for x in v]
         return None if isinstance(v, float) and not np.isfinite(v) else v
-    return {k: value(v) for k, v in check.__dict__.items()}
+    return {k: value(v) for k, v in check.to_dict().items()}
 
 
 def matches_json(found: matching.Matches, scale_a: float, scale_b: float) -> dict:

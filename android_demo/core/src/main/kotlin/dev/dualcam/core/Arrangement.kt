@@ -7,7 +7,8 @@ package dev.dualcam.core
  * warp of the colour image onto the mono grid by `colorToMono` (a colour camera of another resolution, field of view
  * or a small misalignment; cv2.warpAffine's bilinear with replicated edges), area averaging to the working scale, and
  * a horizontal flip (the colour camera on the right), and the reference moved by the candidate offset so a mono pixel's
- * candidates are x + offset .. x + offset + d - 1 (dualcam.runtime.scale.candidate_window).
+ * candidates are x + offset .. x + offset + d - 1 (dualcam.runtime.scale.candidate_window); a tile whose own matches
+ * need it starts its candidates further still (`tileWindows`).
  *
  * The frame is produced a band of rows at a time (`monoRows`, `referenceRows`) from the full-resolution images, which
  * are only read: no full-resolution float copy of either image exists. `restore` undoes the flip and the
@@ -19,7 +20,9 @@ data class Arrangement(val monoHeight: Int, val monoWidth: Int, val transposed: 
                        /** 2x3 affine of colour px into mono px (after the transposition); null: on the mono grid already. */
                        val colorToMono: DoubleArray? = null,
                        /** The first candidate's disparity, working-scale px. */
-                       val offset: Int = 0) {
+                       val offset: Int = 0,
+                       /** x, y, dx of each of the pair's matches in turn, in the frame at full resolution: tile windows. */
+                       val samples: DoubleArray? = null) {
     /** (height, width) of the mono image transposed into rows, at full resolution. */
     val fullShape: Pair<Int, Int> get() = if (transposed) Pair(monoWidth, monoHeight) else Pair(monoHeight, monoWidth)
 
@@ -61,6 +64,27 @@ data class Arrangement(val monoHeight: Int, val monoWidth: Int, val transposed: 
 
     /** The whole frame: (h, w, 3) reference YCbCr. */
     fun reference(colorRgb: Raster): FloatImage = referenceRows(colorRgb, 0, shape.first)
+
+    /**
+     * ChromaScale.tileWindow of each tile of `grid`, row by row, from the matches inside it: how much further than the
+     * pair's window its candidates start, and whether its disparities fit them (dualcam.runtime.arrangement).
+     */
+    fun tileWindows(grid: TileGrid, margin: Double): List<Pair<Int, Boolean>> {
+        val points = samples ?: return List(grid.size) { Pair(0, true) }
+        val count = points.size / 3
+        val x = DoubleArray(count) { (points[3 * it] + 0.5) * scale - 0.5 }
+        val y = DoubleArray(count) { (points[3 * it + 1] + 0.5) * scale - 0.5 }
+        val dx = DoubleArray(count) { points[3 * it + 2] * scale - offset }
+        return grid.rows.flatMap { top ->
+            grid.cols.map { left ->
+                val inside = (0 until count).filter {
+                    x[it] >= left - 0.5 && x[it] < left + grid.tileWidth - 0.5 && y[it] >= top - 0.5 &&
+                        y[it] < top + grid.tileHeight - 0.5
+                }
+                ChromaScale.tileWindow(DoubleArray(inside.size) { dx[inside[it]] }, grid.maxDisparity, margin)
+            }
+        }
+    }
 
     /** (height, width) of the working-scale image in the mono image's own orientation. */
     val restoredShape: Pair<Int, Int> get() = shape.let { (height, width) -> if (transposed) Pair(width, height) else Pair(height, width) }

@@ -36,7 +36,8 @@ object Chroma {
         val timed = TimedBackend(backend)
         grid.run(timed, { first, last ->
             Pair(arrangement.monoRows(monoY, first, last), arrangement.referenceRows(colorRgb, first, last))
-        }, { top, cbcr, mono -> if (chromaFilter) filter.add(top, cbcr, mono) else store(top, cbcr) }, progress)
+        }, { top, cbcr, mono -> if (chromaFilter) filter.add(top, cbcr, mono) else store(top, cbcr) }, progress,
+            arrangement.tileWindows(grid, manifest.rangeMargin).map { it.first }.toIntArray())
         return Prediction(restored, grid, timed.nanos / 1e9)
     }
 

@@ -67,8 +67,36 @@ class Geometry(
                 else Rectify.alongSide(last.disparityLow, last.disparityHigh, side)
             val disparities = options.pairDisparities ?: measured
             val (scale, offset) = manifest.window(disparities)
-            arrangement = arrangement.copy(flipped = side == CameraSide.RIGHT, scale = scale, offset = offset)
-            return Geometry(arrangement, side, before, after, disparities, warnings)
+            val samples = if (last.tooFewMatches) null else last.samples?.let { mirrored(it, side, arrangement.fullShape.second) }
+            arrangement = arrangement.copy(flipped = side == CameraSide.RIGHT, scale = scale, offset = offset, samples = samples)
+            return Geometry(tileWindows(arrangement, disparities, manifest), side, before, after, disparities, warnings)
+        }
+
+        /** The working scales tried for tile windows, each this much below the last. */
+        private const val TILE_SCALE_STEP = 0.95
+
+        /** A check's (x, y, dx) samples in the network's frame: mirrored with the image for a colour camera on the right. */
+        private fun mirrored(samples: DoubleArray, side: CameraSide, width: Int): DoubleArray =
+            if (side == CameraSide.LEFT) samples
+            else DoubleArray(samples.size) { if (it % 3 == 1) samples[it] else if (it % 3 == 0) width - 1 - samples[it] else -samples[it] }
+
+        /**
+         * A higher working scale than the pair's window allows, where each tile's own disparities fit its candidates
+         * though the pair's do not: the highest, in steps of TILE_SCALE_STEP, at which every tile of the model's tile
+         * has matches enough and its window fits them (dualcam.runtime.geometry).
+         */
+        private fun tileWindows(arrangement: Arrangement, disparities: Pair<Double, Double>?,
+                                manifest: ModelManifest): Arrangement {
+            if (arrangement.samples == null || disparities == null) return arrangement
+            var trialScale = 1.0
+            while (trialScale > arrangement.scale) {
+                val trial = arrangement.copy(scale = trialScale, offset = ChromaScale.windowOffset(disparities.first,
+                    trialScale, manifest.maxDisparity, manifest.rangeMargin))
+                val (height, width) = trial.shape
+                if (trial.tileWindows(manifest.grid(height, width), manifest.rangeMargin).all { it.second }) return trial
+                trialScale *= TILE_SCALE_STEP
+            }
+            return arrangement
         }
 
         /**

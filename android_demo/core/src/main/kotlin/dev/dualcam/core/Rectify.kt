@@ -55,7 +55,9 @@ class RectificationReport(
     /** How much more the colour image's rows are scaled than its columns, relative (0 for a camera). */
     val anisotropy: Double,
     /** y_mono - cy_mono = a (x_colour - cx_colour) + b (y_colour - cy_colour) + c, as (a, b, c). */
-    val rowFit: DoubleArray
+    val rowFit: DoubleArray,
+    /** Mono x, y and dx of each inlier in turn (full-resolution px): where each disparity is, for tile windows. */
+    val samples: DoubleArray? = null
 )
 
 /**
@@ -177,26 +179,34 @@ object Rectify {
             dxMedian > 0 -> CameraSide.LEFT
             else -> CameraSide.RIGHT
         }
-        val (low, high) = disparityExtent(dx, monoX, monoY, max(monoHeight, monoWidth))
+        val (low, high) = disparityExtent(dx, monoX, monoY, max(monoHeight, monoWidth), side)
         val limit = thresholdPx / (manifest?.window(alongSide(low, high, side))?.first ?: 1.0)
         return RectificationReport(picked.size, false, verticalError <= limit, verticalError, limit, side, dyMedian,
             dySpread, dyCorners, uncertainty, Math.toDegrees(atan2(a, b)), 1.0 / rowScale, low, high,
-            anisotropy(inMonoX, dx, monoWidth), doubleArrayOf(a, b, c))
+            anisotropy(inMonoX, dx, monoWidth), doubleArrayOf(a, b, c),
+            DoubleArray(3 * picked.size) { i ->
+                val k = i / 3
+                when (i % 3) { 0 -> monoX[k] + monoCentre[0]; 1 -> monoY[k] + monoCentre[1]; else -> dx[k] }
+            })
     }
 
     /**
-     * The 1st..99th percentiles of the disparities dx (matches at x, y), widened to every disparity beyond them that
-     * RANGE_SUPPORT matches agree on, within RANGE_SUPPORT_RADIUS of the image's longer side and RANGE_SUPPORT_PX +
-     * RANGE_SUPPORT_SLOPE |dx| of it: a near object may hold under 1 % of the matches, a lone mismatch is one match.
+     * The 1st..99th percentiles of the disparities dx (matches at x, y), widened at the near end (the larger dx with
+     * the colour camera on the left, the smaller on the right, either if `side` is null: unknown) to every
+     * disparity beyond them that RANGE_SUPPORT matches agree on, within RANGE_SUPPORT_RADIUS of the image's longer side
+     * and RANGE_SUPPORT_PX + RANGE_SUPPORT_SLOPE |dx| of it: a near object may hold under 1 % of the matches, a lone
+     * mismatch is one match. The far end is left alone: disparities shrink towards the horizon, within the slack.
      */
-    fun disparityExtent(dx: DoubleArray, x: DoubleArray, y: DoubleArray, imageSide: Int): Pair<Double, Double> {
+    fun disparityExtent(dx: DoubleArray, x: DoubleArray, y: DoubleArray, imageSide: Int,
+                        side: CameraSide?): Pair<Double, Double> {
         val p1 = Stats.percentile(dx, 1.0)
         val p99 = Stats.percentile(dx, 99.0)
         var low = p1
         var high = p99
         val radius = RANGE_SUPPORT_RADIUS * imageSide
         for (i in dx.indices) {
-            if (dx[i] >= p1 && dx[i] <= p99) continue
+            val nearEnd = (dx[i] < p1 && side != CameraSide.LEFT) || (dx[i] > p99 && side != CameraSide.RIGHT)
+            if (!nearEnd) continue
             val tolerance = RANGE_SUPPORT_PX + RANGE_SUPPORT_SLOPE * abs(dx[i])
             val support = dx.indices.count {
                 abs(dx[it] - dx[i]) <= tolerance && hypot(x[it] - x[i], y[it] - y[i]) <= radius

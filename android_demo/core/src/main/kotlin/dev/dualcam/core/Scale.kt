@@ -1,5 +1,6 @@
 package dev.dualcam.core
 
+import kotlin.math.ceil
 import kotlin.math.floor
 import kotlin.math.max
 import kotlin.math.min
@@ -36,8 +37,31 @@ object ChromaScale {
         val span = largest - lowest
         val moved = if (span <= 0) 1.0 else max(minScale, min(1.0, (margin * maxDisparity - slack - 1) / span))
         if (fromZero * lowest >= -1 && moved <= fromZero) return Pair(fromZero, 0)
-        val offset = floor(moved * lowest).toInt() - slack
-        return Pair(moved, if (lowest >= 0) max(offset, 0) else offset)
+        return Pair(moved, windowOffset(lowest, moved, maxDisparity, margin))
+    }
+
+    /** The offset of a window lowSlack below the smallest disparity (full-resolution px) at `scale`. */
+    fun windowOffset(lowest: Double, scale: Double, maxDisparity: Int, margin: Double): Int {
+        val offset = floor(scale * lowest).toInt() - lowSlack(maxDisparity, margin)
+        return if (lowest >= 0) max(offset, 0) else offset
+    }
+
+    /** A tile's own candidate window needs this many matches inside it (dualcam.runtime.scale). */
+    const val TILE_WINDOW_MIN_MATCHES = 10
+
+    /**
+     * (shift, fits) for one tile whose matches have `disparities` (working-scale px, from the pair window's first
+     * candidate): 0 where the pair window keeps the largest within margin * d, else the least shift that does but
+     * never past lowSlack below the smallest; too few matches: (0, false).
+     */
+    fun tileWindow(disparities: DoubleArray, maxDisparity: Int, margin: Double): Pair<Int, Boolean> {
+        if (disparities.size < TILE_WINDOW_MIN_MATCHES) return Pair(0, false)
+        val lowest = Stats.percentile(disparities, 1.0)
+        val largest = Stats.percentile(disparities, 99.0)
+        val need = ceil(largest - margin * maxDisparity).toInt()
+        if (need <= 0) return Pair(0, lowest >= -1)
+        val room = floor(lowest).toInt() - lowSlack(maxDisparity, margin)
+        return Pair(max(0, min(need, room)), need <= room)
     }
 
     /** Python's round(): half to even. */

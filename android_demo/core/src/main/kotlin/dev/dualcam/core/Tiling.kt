@@ -6,8 +6,9 @@ import kotlin.math.min
 /**
  * Cover an image of any size with the model's fixed tile and blend the tiles' chroma back together
  * (dualcam.runtime.tiling). Each mono tile sees a reference tile d columns wider on the right, where its
- * candidates lie; tiles overlap and Cb/Cr are blended with linear ramps across each overlap so no seam shows;
- * whatever runs past the image is filled by edge replication, as the network saw at borders in training.
+ * candidates lie (`shifts` columns further right for a tile with its own candidate window); tiles overlap and Cb/Cr
+ * are blended with linear ramps across each overlap so no seam shows; whatever runs past the image is filled by edge
+ * replication, as the network saw at borders in training.
  */
 object Tiling {
     /** Evenly spread starts covering [0, length) with tiles overlapping by at least `overlap`. */
@@ -49,14 +50,14 @@ class TileGrid(val height: Int, val width: Int, val tileHeight: Int, val tileWid
      * The model's inputs for the tile at (top, left), edge-replicated where the windows run past the image, from mono
      * Y (., W, 1) and reference YCbCr (., W, 3) bands holding rows [bandTop, bandTop + band height).
      */
-    fun inputs(top: Int, left: Int, monoY: FloatImage, refYcbcr: FloatImage, bandTop: Int = 0): TileInputs {
+    fun inputs(top: Int, left: Int, monoY: FloatImage, refYcbcr: FloatImage, bandTop: Int = 0, shift: Int = 0): TileInputs {
         val refWidth = tileWidth + maxDisparity
         val tile = TileInputs(FloatArray(tileHeight * tileWidth), FloatArray(tileHeight * refWidth), FloatArray(2 * tileHeight * refWidth))
         for (y in 0 until tileHeight) {
             val sy = min(top + y, height - 1) - bandTop
             for (x in 0 until refWidth) {
-                val sx = min(left + x, width - 1)
-                if (x < tileWidth) tile.monoY[y * tileWidth + x] = monoY[sy, sx]
+                if (x < tileWidth) tile.monoY[y * tileWidth + x] = monoY[sy, min(left + x, width - 1)]
+                val sx = min(left + shift + x, width - 1)
                 tile.refY[y * refWidth + x] = refYcbcr[sy, sx, 0]
                 tile.refCbcr[y * refWidth + x] = refYcbcr[sy, sx, 1]
                 tile.refCbcr[tileHeight * refWidth + y * refWidth + x] = refYcbcr[sy, sx, 2]
@@ -73,7 +74,8 @@ class TileGrid(val height: Int, val width: Int, val tileHeight: Int, val tileWid
      * sums are made alike.
      */
     fun run(backend: InferenceBackend, frame: (Int, Int) -> Pair<FloatImage, FloatImage>,
-            emit: (top: Int, cbcr: FloatImage, mono: FloatImage) -> Unit, progress: ((Int, Int) -> Unit)? = null) {
+            emit: (top: Int, cbcr: FloatImage, mono: FloatImage) -> Unit, progress: ((Int, Int) -> Unit)? = null,
+            shifts: IntArray? = null) {
         val rowWeights = Tiling.rampWeights(rows, tileHeight, height)
         val colWeights = Tiling.rampWeights(cols, tileWidth, width)
         // Rows [accumulatorTop, accumulatorTop + tileHeight): the rows the current tile row and its successors share.
@@ -85,7 +87,7 @@ class TileGrid(val height: Int, val width: Int, val tileHeight: Int, val tileWid
             val bottom = min(top + tileHeight, height)
             val (monoBand, refBand) = frame(top, bottom)
             for ((c, left) in cols.withIndex()) {
-                val tile = inputs(top, left, monoBand, refBand, top)
+                val tile = inputs(top, left, monoBand, refBand, top, shifts?.get(r * cols.size + c) ?: 0)
                 val cbcr = backend.runTile(tile.monoY, tile.refY, tile.refCbcr)
                 check(cbcr.size == 2 * plane) { "${backend.description} returned ${cbcr.size} values for a ${tileHeight}x$tileWidth tile" }
                 val wy = rowWeights[r]

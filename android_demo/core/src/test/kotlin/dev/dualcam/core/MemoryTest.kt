@@ -79,7 +79,8 @@ class MemoryTest {
         val result = colorize(3000, 4000, 150)
         assertEquals(CameraSide.LEFT, result.geometry.cameraSide)
         assertEquals(150.0, result.geometry.disparities!!.second, 15.0)
-        assertEquals(Manifests.shipped().window(Pair(0.0, 150.0)).first, result.scale, 0.1 * result.scale)
+        // Each row of tiles sees a slice of the slope, so tile windows keep a scale well above the pair window's.
+        assertTrue(result.scale > 1.5 * Manifests.shipped().window(Pair(0.0, 150.0)).first)
     }
 
     @Test
