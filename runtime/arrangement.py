@@ -11,7 +11,8 @@ reaches it by up to five steps, always in this order:
 3. scale: both images area-averaged to the working scale that fits the disparities into the d candidates;
 4. flip: the colour camera on the right mirrored to the left;
 5. offset: the reference moved left by the candidate offset (right for a negative one), its edge column
-   repeated into the columns it leaves, so a mono pixel's candidates are x + offset .. x + offset + d - 1.
+   repeated into the columns it leaves, so a mono pixel's candidates are x + offset .. x + offset + d - 1; a tile
+   whose own matches need it starts its candidates further still (`tile_windows`).
 
 `restore` undoes the flip and the transposition of anything the pipeline computes in that frame (chroma,
 confidence); the scale is undone by the guided upsampling, which needs the full-resolution mono image.
