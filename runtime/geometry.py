@@ -22,9 +22,9 @@ from .errors import InputError
 from .manifest import ModelSpec
 from .matching import MATCH_MAX_SIDE, Matches, sift_matches
 from .pair import Pair
+from .rectify import (MIN_MATCHES, RECTIFIED_MAX_ERROR_PX, RectificationReport, along_side, another_view,
+                      check_matches, correction, implausible_correction, vertical_baseline)
 from .scale import window_offset
-from .rectify import (MIN_MATCHES, RectificationReport, along_side, another_view, check_matches, correction,
-                      implausible_correction, vertical_baseline)
 
 CAMERA_SIDES = ("auto", "left", "right")
 TILE_SCALE_STEP = 0.95  # the working scales tried for tile windows, each this much below the last
@@ -87,7 +87,9 @@ def measure(pair: Pair, spec: ModelSpec, options: GeometryOptions = GeometryOpti
     scale, offset = spec.window(disparities, options.max_chroma_scale)
     arrangement = replace(arrangement, flipped=side == "right", scale=scale, offset=offset,
                           samples=_samples(check, side, arrangement.full_shape[1]))
-    return Geometry(_tile_windows(arrangement, disparities, spec, options.max_chroma_scale), side, checks,
+    # Rows stay within the network's tolerance at a higher scale only as far as the measured vertical error allows.
+    aligned = RECTIFIED_MAX_ERROR_PX / check.vertical_error if check.vertical_error > 0 else 1.0
+    return Geometry(_tile_windows(arrangement, disparities, spec, min(options.max_chroma_scale, aligned)), side, checks,
                     tuple(warnings))
 
 

@@ -69,7 +69,10 @@ class Geometry(
             val (scale, offset) = manifest.window(disparities)
             val samples = if (last.tooFewMatches) null else last.samples?.let { mirrored(it, side, arrangement.fullShape.second) }
             arrangement = arrangement.copy(flipped = side == CameraSide.RIGHT, scale = scale, offset = offset, samples = samples)
-            return Geometry(tileWindows(arrangement, disparities, manifest), side, before, after, disparities, warnings)
+            // Rows stay within the network's tolerance at a higher scale only as far as the vertical error allows.
+            val aligned = if (last.verticalError > 0) Rectify.MAX_ERROR_PX / last.verticalError else 1.0
+            return Geometry(tileWindows(arrangement, disparities, manifest, min(1.0, aligned)), side, before, after,
+                disparities, warnings)
         }
 
         /** The working scales tried for tile windows, each this much below the last. */
@@ -85,10 +88,10 @@ class Geometry(
          * though the pair's do not: the highest, in steps of TILE_SCALE_STEP, at which every tile of the model's tile
          * has matches enough and its window fits them (dualcam.runtime.geometry).
          */
-        private fun tileWindows(arrangement: Arrangement, disparities: Pair<Double, Double>?,
-                                manifest: ModelManifest): Arrangement {
+        private fun tileWindows(arrangement: Arrangement, disparities: Pair<Double, Double>?, manifest: ModelManifest,
+                                maxScale: Double): Arrangement {
             if (arrangement.samples == null || disparities == null) return arrangement
-            var trialScale = 1.0
+            var trialScale = maxScale
             while (trialScale > arrangement.scale) {
                 val trial = arrangement.copy(scale = trialScale, offset = ChromaScale.windowOffset(disparities.first,
                     trialScale, manifest.maxDisparity, manifest.rangeMargin))
