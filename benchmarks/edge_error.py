@@ -1,0 +1,101 @@
+"""Where the chroma-edge error comes from: the weighted average C0 against the output C = C0 + residue, and how much of
+the edge error sits where W blends candidates of different colours.
+
+    python benchmarks/edge_error.py PAIRS_DIR [--checkpoint CKPT] [--out benchmarks/results/edge_error.json]
+
+Each pair as the evaluation captures it (plain camera, Setup 1, paper layout), in the network's frame as `dualcam-run`
+arranges it (working scale, candidate offset), the torch network over the whole frame at once (no tiles, no chroma
+filter), against the true chroma brought into the same frame. Per pair, in the `edges` and `flat` regions of `dualcam-eval`:
+the squared error of C0 and of C, the share of it in the fifth of edge pixels where the W-weighted spread of the
+reference chroma is largest, and how the error follows that spread and W's entropy (correlation).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from dualcam.benchmarks.machine import cpu_info
+from dualcam.model.aggregate import weighted_average
+from dualcam.model.checkpoint import load_model
+from dualcam.model.evaluate import EVAL_CAMERAS, capture_seed, list_pairs, regions
+from dualcam.model.network import spread_around
+from dualcam.model.pairs import load_dev_pair
+from dualcam.model.simulate import simulate_capture
+from dualcam.runtime.color import rgb_to_ycbcr
+from dualcam.runtime.geometry import GeometryOptions, measure
+from dualcam.runtime.manifest import ModelSpec
+from dualcam.runtime.pair import load_pair
+
+
+def in_frame(image: np.ndarray, stride: int) -> torch.Tensor:
+    """(h, w[, C]) already in the frame -> (1, C, h', w') cropped to a multiple of the stride."""
+    height, width = (v - v % stride for v in image.shape[:2])
+    planes = image[:height, :width].reshape(height, width, -1)
+    return torch.from_numpy(np.ascontiguousarray(planes.transpose(2, 0, 1)))[None].float()
+
+
+def edge_error(net, folder: Path) -> dict:
+    pair = load_dev_pair(folder)
+    mono_y, color_rgb = simulate_capture(pair.right, pair.left, 1, capture_seed(pair.name, 1, "paper"),
+                                         EVAL_CAMERAS["plain"])
+    loaded = load_pair(mono_y, color_rgb)
+    spec = ModelSpec.for_tile(256, 512, net.config.max_disparity, stride=net.config.stride)
+    arrangement = measure(loaded, spec, GeometryOptions(accept_unverified=True)).arrangement
+    stride = net.config.stride
+    truth = rgb_to_ycbcr(pair.right)[..., 1:]
+    masks = regions(pair, "paper", truth)
+    truth_frame = np.dstack([arrangement.mono(truth[..., c]) for c in (0, 1)])
+    edges, flat = (arrangement.mono(masks[name].astype(np.float32)) > 0.5 for name in ("edges", "flat"))
+    mono = in_frame(arrangement.mono(loaded.mono_y), stride)
+    reference = in_frame(arrangement.reference(loaded.color_rgb), stride)
+    height, width = mono.shape[-2:]
+    with torch.no_grad():
+        ref_y = net.pad_reference(reference[:, :1, :, : width + net.config.max_disparity], width)
+        ref_cbcr = net.pad_reference(reference[:, 1:, :, : width + net.config.max_disparity], width)
+        weights = net.weights(net.features(mono), net.features(ref_y))
+        averaged = weighted_average(weights, torch.cat([ref_cbcr, ref_cbcr * ref_cbcr], 1))
+        rough, spread = averaged[:, :2], spread_around(averaged[:, :2], averaged[:, 2:])
+        refined = net.refine(rough, mono, spread if net.config.residue_sees_spread else None)
+        entropy = -(weights * torch.log(weights + 1e-12)).sum(1)[0].numpy()
+    edges, flat, truth_frame = edges[:height, :width], flat[:height, :width], truth_frame[:height, :width]
+    spread = spread[0].amax(0).numpy()
+    top = edges & (spread >= np.quantile(spread[edges], 0.8))
+    out = {"working_scale": round(arrangement.scale, 3), "edge_pixels": int(edges.sum())}
+    for name, chroma in (("C0", rough), ("C", refined)):
+        squared = ((chroma[0].numpy().transpose(1, 2, 0) - truth_frame) ** 2).sum(2)
+        out[name] = {"edge_mse": float(squared[edges].mean()), "flat_mse": float(squared[flat].mean()),
+                     "edge_share_in_top_spread": float(squared[top].sum() / squared[edges].sum()),
+                     "corr_spread": float(np.corrcoef(spread[edges], squared[edges])[0, 1]),
+                     "corr_entropy": float(np.corrcoef(entropy[edges], squared[edges])[0, 1])}
+    return out
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("pairs_dir", type=Path)
+    p.add_argument("--checkpoint", type=Path, default=None, help="default: the shipped weights")
+    p.add_argument("--out", type=Path, default=Path(__file__).parent / "results" / "edge_error.json")
+    args = p.parse_args()
+    net = load_model(args.checkpoint).eval()
+    result = {"machine": cpu_info(), "checkpoint": str(args.checkpoint or "shipped"),
+              "pairs": {folder.name: edge_error(net, folder) for folder in list_pairs(args.pairs_dir)}}
+    args.out.write_text(json.dumps(result, indent=1) + "\n")
+    lines = [f"Edge error of {result['checkpoint']}: plain camera, Setup 1, paper layout, whole frame at the working "
+             "scale, torch; squared Cb/Cr error per pixel", "",
+             "| pair | scale | C0 edges | C edges | C0 flat | C flat | C edge error in the top-fifth spread | "
+             "corr(error, spread) | corr(error, W entropy) |", "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for name, r in result["pairs"].items():
+        c0, c = r["C0"], r["C"]
+        lines.append(f"| {name} | {r['working_scale']:g} | {c0['edge_mse']:.2e} | {c['edge_mse']:.2e} | "
+                     f"{c0['flat_mse']:.2e} | {c['flat_mse']:.2e} | {100 * c['edge_share_in_top_spread']:.0f} % | "
+                     f"{c['corr_spread']:.2f} | {c['corr_entropy']:.2f} |")
+    args.out.with_suffix(".md").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
