@@ -5,9 +5,10 @@ the edge error sits where W blends candidates of different colours.
 
 Each pair as the evaluation captures it (plain camera, Setup 1, paper layout), in the network's frame as `dualcam-run`
 arranges it (working scale, candidate offset), the torch network over the whole frame at once (no tiles, no chroma
-filter), against the true chroma brought into the same frame. Per pair, in the `edges` and `flat` regions of `dualcam-eval`:
-the squared error of C0 and of C, the share of it in the fifth of edge pixels where the W-weighted spread of the
-reference chroma is largest, and how the error follows that spread and W's entropy (correlation).
+filter), against the true chroma brought into the same frame. Per pair, in the `edges` and `flat` regions of
+`dualcam-eval`: the squared error of C0 and of C, the share of the edge error in the fifth of edge pixels where the
+W-weighted spread of the reference chroma is largest, and how the error follows that spread and W's entropy
+(correlation).
 """
 from __future__ import annotations
 
