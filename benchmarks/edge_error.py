@@ -20,54 +20,28 @@ import numpy as np
 import torch
 
 from dualcam.benchmarks.machine import cpu_info
-from dualcam.model.aggregate import weighted_average
 from dualcam.model.checkpoint import load_model
-from dualcam.model.evaluate import EVAL_CAMERAS, capture_seed, list_pairs, regions
-from dualcam.model.network import spread_around
+from dualcam.model.evaluate import list_pairs, regions
+from dualcam.model.gate import network_frame, parts
 from dualcam.model.pairs import load_dev_pair
-from dualcam.model.simulate import simulate_capture
 from dualcam.runtime.color import rgb_to_ycbcr
-from dualcam.runtime.geometry import GeometryOptions, measure
-from dualcam.runtime.manifest import ModelSpec
-from dualcam.runtime.pair import load_pair
-
-
-def in_frame(image: np.ndarray, stride: int) -> torch.Tensor:
-    """(h, w[, C]) already in the frame -> (1, C, h', w') cropped to a multiple of the stride."""
-    height, width = (v - v % stride for v in image.shape[:2])
-    planes = image[:height, :width].reshape(height, width, -1)
-    return torch.from_numpy(np.ascontiguousarray(planes.transpose(2, 0, 1)))[None].float()
 
 
 def edge_error(net, folder: Path) -> dict:
-    pair = load_dev_pair(folder)
-    mono_y, color_rgb = simulate_capture(pair.right, pair.left, 1, capture_seed(pair.name, 1, "paper"),
-                                         EVAL_CAMERAS["plain"])
-    loaded = load_pair(mono_y, color_rgb)
-    spec = ModelSpec.for_tile(256, 512, net.config.max_disparity, stride=net.config.stride)
-    arrangement = measure(loaded, spec, GeometryOptions(accept_unverified=True)).arrangement
-    stride = net.config.stride
-    truth = rgb_to_ycbcr(pair.right)[..., 1:]
-    masks = regions(pair, "paper", truth)
-    truth_frame = np.dstack([arrangement.mono(truth[..., c]) for c in (0, 1)])
-    edges, flat = (arrangement.mono(masks[name].astype(np.float32)) > 0.5 for name in ("edges", "flat"))
-    mono = in_frame(arrangement.mono(loaded.mono_y), stride)
-    reference = in_frame(arrangement.reference(loaded.color_rgb), stride)
-    height, width = mono.shape[-2:]
-    with torch.no_grad():
-        ref_y = net.pad_reference(reference[:, :1, :, : width + net.config.max_disparity], width)
-        ref_cbcr = net.pad_reference(reference[:, 1:, :, : width + net.config.max_disparity], width)
-        weights = net.weights(net.features(mono), net.features(ref_y))
-        averaged = weighted_average(weights, torch.cat([ref_cbcr, ref_cbcr * ref_cbcr], 1))
-        rough, spread = averaged[:, :2], spread_around(averaged[:, :2], averaged[:, 2:])
-        refined = net.refine(rough, mono, spread if net.config.residue_sees_spread else None)
-        entropy = -(weights * torch.log(weights + 1e-12)).sum(1)[0].numpy()
-    edges, flat, truth_frame = edges[:height, :width], flat[:height, :width], truth_frame[:height, :width]
-    spread = spread[0].amax(0).numpy()
+    frame = network_frame(folder, 1, "plain", net.config.stride, net.config.max_disparity)
+    arrangement, (height, width) = frame.arrangement, frame.truth.shape[:2]
+    masks = regions(load_dev_pair(folder), "paper", rgb_to_ycbcr(load_dev_pair(folder).right)[..., 1:])
+    edges, flat = ((arrangement.mono(masks[name].astype(np.float32)) > 0.5)[:height, :width] for name in ("edges", "flat"))
+    p = parts(net, frame)
+    weights = p["weights"][0].numpy()
+    entropy = -(weights * np.log(weights + 1e-12)).sum(0)
+    spread = p["spread"][0].amax(0).numpy()
     top = edges & (spread >= np.quantile(spread[edges], 0.8))
     out = {"working_scale": round(arrangement.scale, 3), "edge_pixels": int(edges.sum())}
-    for name, chroma in (("C0", rough), ("C", refined)):
-        squared = ((chroma[0].numpy().transpose(1, 2, 0) - truth_frame) ** 2).sum(2)
+    with torch.no_grad():
+        refined = net.refine(p["C0"], frame.mono, p["spread"])
+    for name, chroma in (("C0", p["C0"]), ("C", refined)):
+        squared = ((chroma[0].numpy().transpose(1, 2, 0) - frame.truth) ** 2).sum(2)
         out[name] = {"edge_mse": float(squared[edges].mean()), "flat_mse": float(squared[flat].mean()),
                      "edge_share_in_top_spread": float(squared[top].sum() / squared[edges].sum()),
                      "corr_spread": float(np.corrcoef(spread[edges], squared[edges])[0, 1]),

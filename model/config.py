@@ -15,10 +15,11 @@ class DualCamConfig:
     weighted_average: bool = True  # ablation: False copies one candidate chosen by soft-argmax
     color_residue: bool = True  # ablation: False outputs C0, the weighted average, directly
     residue_sees_spread: bool = False  # ResNet2 also gets the W-weighted spread of the reference chroma around C0
+    residue_gate: bool = False  # the residue fades where that spread is large: C = C0 + (1 - min(1, g spread)) residue
 
     def __post_init__(self) -> None:
-        if self.residue_sees_spread and not self.color_residue:
-            raise ValueError("residue_sees_spread feeds the colour residue: it needs color_residue")
+        if (self.residue_sees_spread or self.residue_gate) and not self.color_residue:
+            raise ValueError("residue_sees_spread and residue_gate act on the colour residue: they need color_residue")
         if self.weight_norm not in ("softmax", "none"):
             raise ValueError(f"weight_norm must be 'softmax' or 'none', not {self.weight_norm!r}")
         if self.max_disparity % self.stride:
@@ -26,6 +27,10 @@ class DualCamConfig:
                 f"max_disparity {self.max_disparity} must be a multiple of {self.stride} "
                 f"(2 ** (hourglass_levels + 1)) so the half-resolution volume downsamples evenly"
             )
+
+    @property
+    def uses_spread(self) -> bool:
+        return self.residue_sees_spread or self.residue_gate
 
     @property
     def stride(self) -> int:

@@ -39,6 +39,9 @@ class DualCamNet(nn.Module):
             self.chroma_features = ResNet(2 if config.residue_sees_spread else 1, n, blocks, n)  # ResNet2, on C0
             self.luma_features = ResNet(1, n, blocks, n)  # ResNet3, on the mono Y
             self.residue = ResNet(2 * n, n, blocks, 1)  # ResNet4
+            if config.residue_gate:
+                # g: 0 leaves the residue whole (the paper's Eq. 2); fitted on training pairs (model/gate.py)
+                self.register_buffer("gate", torch.zeros(1))
 
     def pad_reference(self, reference: Tensor, width: int) -> Tensor:
         """Make the reference exactly width + d wide: crop extra context, replicate the edge if short."""
@@ -66,15 +69,23 @@ class DualCamNet(nn.Module):
         return weighted_average(self.weights(mono, reference), ref_cbcr)
 
     def refine(self, rough: Tensor, mono_y: Tensor, spread: Tensor | None = None) -> Tensor:
-        """Colour-residue joint learning (Eq. 2): C = C0 + ResNet4(ResNet2(C0), ResNet3(Y)). With `spread`,
-        ResNet2 sees each channel's spread beside it: C0 alone cannot tell a colour from a blend of two."""
+        """Colour-residue joint learning (Eq. 2): C = C0 + ResNet4(ResNet2(C0), ResNet3(Y)). With residue_gate the
+        residue fades where the candidates' colours `spread`: there it blurs a true colour edge more often than it
+        removes noise (benchmarks/edge_error.py)."""
+        residue = self.residue_of(rough, mono_y, spread)
+        if self.config.residue_gate:
+            residue = residue * (1 - torch.clamp(self.gate * spread, 0, 1))
+        return rough + residue
+
+    def residue_of(self, rough: Tensor, mono_y: Tensor, spread: Tensor | None = None) -> Tensor:
+        """ResNet4(ResNet2(C0), ResNet3(Y)), ungated. With residue_sees_spread, ResNet2 sees each channel's `spread`
+        beside it: C0 alone cannot tell a colour from a blend of two."""
         batch, channels = rough.shape[:2]
-        planes = rough.unsqueeze(2) if spread is None else torch.stack([rough, spread], dim=2)
+        planes = torch.stack([rough, spread], dim=2) if self.config.residue_sees_spread else rough.unsqueeze(2)
         chroma = self.chroma_features(planes.flatten(0, 1))  # Cb and Cr share the weights
         luma = self.luma_features(mono_y)  # each image's Cb and Cr sit side by side in the batch
         luma = torch.cat([luma] * channels) if batch == 1 else luma.repeat_interleave(channels, dim=0)  # 1: Concat
-        residue = self.residue(torch.cat([chroma, luma], dim=1))
-        return rough + residue.view(batch, channels, *rough.shape[-2:])
+        return self.residue(torch.cat([chroma, luma], dim=1)).view(batch, channels, *rough.shape[-2:])
 
     def forward(self, mono_y: Tensor, ref_y: Tensor, ref_cbcr: Tensor, matching: Matching | None = None,
                 reconstruct_luma: bool = False) -> Tensor | tuple[Tensor, Tensor]:
@@ -87,7 +98,7 @@ class DualCamNet(nn.Module):
             raise ValueError(f"input {height}x{width} must be a multiple of {stride}; pad it first")
         ref_y = self.pad_reference(ref_y, width)
         ref_cbcr = self.pad_reference(ref_cbcr, width)
-        spread = self.config.residue_sees_spread
+        spread = self.config.uses_spread
         # W does not depend on the channel, so any plane of the reference averages with it: Cb, Cr, their
         # squares (for the spread) and, for the luma loss, Y.
         planes = [ref_cbcr] + ([ref_cbcr * ref_cbcr] if spread else []) + ([ref_y] if reconstruct_luma else [])
@@ -95,8 +106,7 @@ class DualCamNet(nn.Module):
         rough = (self.match if matching is None else matching)(self.features(mono_y), self.features(ref_y), averaged)
         chroma, luma = rough[:, :2], rough[:, 4 if spread else 2:]
         if self.config.color_residue:
-            deviation = spread_around(chroma, rough[:, 2:4]) if spread else None
-            chroma = self.refine(chroma, mono_y, deviation)
+            chroma = self.refine(chroma, mono_y, spread_around(chroma, rough[:, 2:4]) if spread else None)
         return (chroma, luma) if reconstruct_luma else chroma
 
     def num_params(self) -> int:

@@ -55,12 +55,14 @@ def shipped() -> DualCamNet:
 
 @pytest.mark.parametrize("implementation", REWRITES)
 @pytest.mark.parametrize("changes", [{}, {"attention": False}, {"weighted_average": False}, {"weight_norm": "none"},
-                                     {"color_residue": False}, {"residue_sees_spread": True},
+                                     {"color_residue": False}, {"residue_sees_spread": True}, {"residue_gate": True},
                                      {"max_disparity": 8}])  # 8: one plane at the bottom
 def test_every_config_switch_is_rewritten_exactly(implementation, changes):
     """In float64 only rounding is left: a misplaced tap, phase or BatchNorm would show by orders above 1e-9."""
     config = preset("tiny", **changes)
     net = randomised(config)
+    if config.residue_gate:
+        net.gate.fill_(20.0)  # so the fade reaches the output
     tile = TileShape(TINY_TILE.height, TINY_TILE.width, config.max_disparity)
     if config.weighted_average and config.weight_norm == "softmax":
         with torch.no_grad():

@@ -90,6 +90,26 @@ def test_the_spread_input_starts_switched_off_so_a_finetune_starts_from_what_the
         assert not torch.allclose(widened(*inputs), plain(*inputs))
 
 
+def test_the_residue_gate_is_fitted_on_training_pairs_and_saved_with_the_weights(tmp_path):
+    from dualcam.model.gate import GATES, fit, main as fit_gate, network_frame, parts
+
+    synthetic_pair_folder(tmp_path / "pairs" / "scene")
+    main(TINY + ["--iters", "1", "--out", str(tmp_path / "plain")])
+    fit_gate([str(tmp_path / "plain" / "last.pt"), "--pairs", str(tmp_path / "pairs"), "--out", str(tmp_path / "gated.pt")])
+    gated = load_model(tmp_path / "gated.pt").eval()
+    plain = load_model(tmp_path / "plain" / "last.pt").eval()
+    gate, means = fit(DualCamNet(gated.config), [tmp_path / "pairs" / "scene"])
+    assert gated.config.residue_gate and gated.gate.item() in GATES and set(means) == set(GATES)
+    assert load_checkpoint(tmp_path / "gated.pt")["training"]["gate"]["value"] == gated.gate.item()
+    frame = network_frame(tmp_path / "pairs" / "scene", 1, "plain", plain.config.stride, plain.config.max_disparity)
+    p = parts(plain, frame)
+    with torch.no_grad():  # gate 0 is the paper's Eq. 2; a gate fades the residue only where the colours spread
+        torch.testing.assert_close(plain.refine(p["C0"], frame.mono), p["C0"] + p["residue"])
+        gated.gate.fill_(1e6)
+        faded = gated.refine(p["C0"], frame.mono, p["spread"]) - p["C0"]
+    assert torch.all(faded.abs() <= p["residue"].abs() + 1e-7) and not torch.equal(faded, p["residue"])
+
+
 def test_profile_reports_where_a_step_spends_its_time(tmp_path, capsys):
     main(TINY + ["--iters", "10", "--profile", "2", "--out", str(tmp_path)])
     lines = capsys.readouterr().out.strip().splitlines()
