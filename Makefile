@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 SAMPLES := runtime/samples
 DEMO_OUT := demo
 
-.PHONY: install demo test clean android-deps apk test-arm64 gpu-train
+.PHONY: install demo test clean android-deps apk test-arm64 gpu-train long-train
 
 install: $(VENV)/.installed
 
@@ -62,6 +62,23 @@ gpu-train:
 	    --minutes $(GPU_TOTAL_MINUTES) > $(GPU_RUN)/plan.txt; }
 	PYTHONPATH=$(GPU_SITE) $(GPU_PY) -m dualcam.model.train $(GPU_SHAPE) $(GPU_TRAIN) $$(cat $(GPU_RUN)/plan.txt) \
 	  --workers $(GPU_WORKERS) --minutes $(GPU_MINUTES) --out $(GPU_RUN)
+
+# One long CPU schedule instead of warm restarts: the cosine runs over LONG_ITERS, each call trains LONG_MINUTES and
+# checkpoints, the same command resumes (dualcam-train logs the validation CPSNR at every resume and every
+# LONG_VAL_EVERY steps in LONG_RUN/log.jsonl). TEXTURES: `python -m dualcam.model.textures build DIR`; REAL_PAIRS:
+# folders of labelled real colour stereo pairs (left.png, right.png); VAL_PAIRS: pairs it never trains on.
+LONG_RUN ?= runs/long
+LONG_MINUTES ?= 60
+LONG_ITERS ?= 20000
+LONG_VAL_EVERY ?= 2000
+LONG_TRAIN ?= --preset mobile --init model/weights/mobile.pt --lr 2e-4 --batch 4 --crop 128x256 --seed 40 \
+	--camera realistic --real-fraction 0.5 --workers 1 --threads 2 --ckpt-every 50
+
+long-train: install
+	test -n "$(TEXTURES)" -a -n "$(REAL_PAIRS)" -a -n "$(VAL_PAIRS)" || \
+	  { echo "long-train needs TEXTURES=DIR REAL_PAIRS='DIR ...' VAL_PAIRS=DIR" >&2; exit 2; }
+	$(VENV)/bin/dualcam-train $(LONG_TRAIN) --iters $(LONG_ITERS) --textures $(TEXTURES) --real-pairs $(REAL_PAIRS) \
+	  --val-dir $(VAL_PAIRS) --val-every $(LONG_VAL_EVERY) --minutes $(LONG_MINUTES) --out $(LONG_RUN)
 
 clean:
 	rm -rf $(VENV) $(DEMO_OUT) *.egg-info
