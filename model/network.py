@@ -98,15 +98,15 @@ class DualCamNet(nn.Module):
             raise ValueError(f"input {height}x{width} must be a multiple of {stride}; pad it first")
         ref_y = self.pad_reference(ref_y, width)
         ref_cbcr = self.pad_reference(ref_cbcr, width)
-        spread = self.config.uses_spread
+        with_spread = self.config.uses_spread
         # W does not depend on the channel, so any plane of the reference averages with it: Cb, Cr, their
         # squares (for the spread) and, for the luma loss, Y.
-        planes = [ref_cbcr] + ([ref_cbcr * ref_cbcr] if spread else []) + ([ref_y] if reconstruct_luma else [])
+        planes = [ref_cbcr] + ([ref_cbcr * ref_cbcr] if with_spread else []) + ([ref_y] if reconstruct_luma else [])
         averaged = torch.cat(planes, dim=1)
         rough = (self.match if matching is None else matching)(self.features(mono_y), self.features(ref_y), averaged)
-        chroma, luma = rough[:, :2], rough[:, 4 if spread else 2:]
+        chroma, luma = rough[:, :2], rough[:, 4 if with_spread else 2:]
         if self.config.color_residue:
-            chroma = self.refine(chroma, mono_y, spread_around(chroma, rough[:, 2:4]) if spread else None)
+            chroma = self.refine(chroma, mono_y, spread_around(chroma, rough[:, 2:4]) if with_spread else None)
         return (chroma, luma) if reconstruct_luma else chroma
 
     def num_params(self) -> int:
