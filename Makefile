@@ -66,13 +66,16 @@ gpu-train:
 # One long CPU schedule instead of warm restarts: the cosine runs over LONG_ITERS, each call trains LONG_MINUTES and
 # checkpoints, the same command resumes (dualcam-train logs the validation CPSNR at every resume and every
 # LONG_VAL_EVERY steps in LONG_RUN/log.jsonl). TEXTURES: `python -m dualcam.model.textures build DIR`; REAL_PAIRS:
-# folders of labelled real colour stereo pairs (left.png, right.png); VAL_PAIRS: pairs it never trains on.
+# folders of labelled real colour stereo pairs (left.png, right.png); VAL_PAIRS: pairs it never trains on. float32
+# with channels-last is the fastest step measured on a 2-core CPU (benchmarks/results/train_speed_cpu_avx2.md) and
+# keeps the numbers alike on every CPU; the spread input is what this schedule is to teach the network to use.
 LONG_RUN ?= runs/long
 LONG_MINUTES ?= 60
 LONG_ITERS ?= 20000
 LONG_VAL_EVERY ?= 2000
-LONG_TRAIN ?= --preset mobile --init model/weights/mobile.pt --lr 2e-4 --batch 4 --crop 128x256 --seed 40 \
-	--camera realistic --real-fraction 0.5 --workers 1 --threads 2 --ckpt-every 50
+LONG_TRAIN ?= --preset mobile --set residue_sees_spread=true --init model/weights/mobile.pt --lr 2e-4 --batch 4 \
+	--crop 128x256 --seed 40 --camera realistic --real-fraction 0.5 --workers 1 --threads 2 --no-bf16 --channels-last \
+	--ckpt-every 50
 
 long-train: install
 	test -n "$(TEXTURES)" -a -n "$(REAL_PAIRS)" -a -n "$(VAL_PAIRS)" || \
