@@ -7,8 +7,8 @@ candidates cannot be matched at all. The candidates x .. x + d - 1 suit a pair w
 a pair whose nearest disparities are large (a close-up, a wide baseline) or negative (converging lenses, like a
 3-D lens's) has its reference moved by an offset instead, so only the span of its disparities has to fit, and it
 keeps a higher working scale. Where even the span does not fit but each tile's does (`tile_window`), the tiles start
-their candidates where their own matches need them, and the scale rises further (`geometry`). The exporter records the rule's two numbers in each model's manifest
-(`ModelSpec`); these constants are what it records.
+their candidates where their own matches need them, and the scale rises further (`geometry`). The exporter records
+the rule's two numbers in each model's manifest (`ModelSpec`); these constants are what it records.
 """
 from __future__ import annotations
 
