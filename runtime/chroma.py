@@ -54,7 +54,9 @@ def predict(mono_y: np.ndarray, color_rgb: np.ndarray, arrangement: Arrangement,
     if out.shape[2] > 2:
         confidence, source = out[..., 2], NETWORK
     else:
-        confidence, source = stereo_consistency(mono, reference[..., 0], model.spec.max_disparity), STEREO_CHECK
+        # Block matching searches every tile's candidates: the pair's, and as far as a tile's own window reaches.
+        reach = model.spec.max_disparity + max(shifts, default=0)
+        confidence, source = stereo_consistency(mono, reference[..., 0], reach), STEREO_CHECK
     del reference  # before the filter: at a working scale of 1 it is a 12-megapixel plane of 12 bytes a pixel
     cbcr = filter_chroma(mono, out[..., :2]) if chroma_filter else out[..., :2]
     seen = arrangement.seen()
