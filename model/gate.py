@@ -17,6 +17,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from dualcam.runtime.arrangement import Arrangement
+from dualcam.runtime.color import rgb_to_ycbcr
+from dualcam.runtime.geometry import GeometryOptions, measure
+from dualcam.runtime.manifest import ModelSpec
+from dualcam.runtime.pair import load_pair
+
 from .aggregate import weighted_average
 from .checkpoint import load_checkpoint, save_checkpoint
 from .config import DualCamConfig
@@ -35,17 +41,11 @@ class Frame:
     mono: torch.Tensor  # (1, 1, h, w)
     reference: torch.Tensor  # (1, 3, h, w) YCbCr
     truth: np.ndarray  # (h, w, 2) the mono view's true Cb/Cr
-    arrangement: object
-    name: str
+    arrangement: Arrangement
 
 
 def network_frame(folder: Path, setup: int, camera: str, stride: int, max_disparity: int) -> Frame:
     """The pair in `folder` captured as the evaluation captures it (paper layout), arranged as `dualcam-run` would."""
-    from dualcam.runtime.color import rgb_to_ycbcr
-    from dualcam.runtime.geometry import GeometryOptions, measure
-    from dualcam.runtime.manifest import ModelSpec
-    from dualcam.runtime.pair import load_pair
-
     pair = load_dev_pair(folder)
     mono_y, color_rgb = simulate_capture(pair.right, pair.left, setup, capture_seed(pair.name, setup, "paper", camera),
                                          EVAL_CAMERAS[camera])
@@ -61,7 +61,7 @@ def network_frame(folder: Path, setup: int, camera: str, stride: int, max_dispar
         return torch.from_numpy(np.ascontiguousarray(planes))[None].float()
 
     truth_frame = np.dstack([arrangement.mono(truth[..., c]) for c in (0, 1)])[:height, :width]
-    return Frame(tensor(mono), tensor(reference), truth_frame, arrangement, pair.name)
+    return Frame(tensor(mono), tensor(reference), truth_frame, arrangement)
 
 
 @torch.no_grad()
