@@ -30,7 +30,8 @@ from dualcam.runtime.color import rgb_to_ycbcr
 def edge_error(net, folder: Path) -> dict:
     frame = network_frame(folder, 1, "plain", net.config.stride, net.config.max_disparity)
     arrangement, (height, width) = frame.arrangement, frame.truth.shape[:2]
-    masks = regions(load_dev_pair(folder), "paper", rgb_to_ycbcr(load_dev_pair(folder).right)[..., 1:])
+    pair = load_dev_pair(folder)
+    masks = regions(pair, "paper", rgb_to_ycbcr(pair.right)[..., 1:])
     edges, flat = ((arrangement.mono(masks[name].astype(np.float32)) > 0.5)[:height, :width] for name in ("edges", "flat"))
     p = parts(net, frame)
     weights = p["weights"][0].numpy()

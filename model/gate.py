@@ -27,7 +27,7 @@ from .aggregate import weighted_average
 from .checkpoint import load_checkpoint, save_checkpoint
 from .config import DualCamConfig
 from .evaluate import EVAL_CAMERAS, capture_seed
-from .network import DualCamNet, spread_around
+from .network import DualCamNet, residue_kept, spread_around
 from .pairs import list_pairs, load_dev_pair
 from .simulate import simulate_capture
 
@@ -89,8 +89,7 @@ def fit(net: DualCamNet, pair_dirs: list[Path], gates: tuple[float, ...] = GATES
                 frame = network_frame(folder, setup, camera, net.config.stride, net.config.max_disparity)
                 p = parts(net, frame)
                 for g in gates:
-                    fade = 1 - torch.clamp(g * p["spread"], 0, 1)
-                    scores[g].append(cpsnr_db(p["C0"] + fade * p["residue"], frame.truth))
+                    scores[g].append(cpsnr_db(p["C0"] + residue_kept(g, p["spread"]) * p["residue"], frame.truth))
     means = {g: float(np.mean(v)) for g, v in scores.items()}
     return max(means, key=means.get), means
 

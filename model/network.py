@@ -74,7 +74,7 @@ class DualCamNet(nn.Module):
         removes noise (benchmarks/edge_error.py)."""
         residue = self.residue_of(rough, mono_y, spread)
         if self.config.residue_gate:
-            residue = residue * (1 - torch.clamp(self.gate * spread, 0, 1))
+            residue = residue * residue_kept(self.gate, spread)
         return rough + residue
 
     def residue_of(self, rough: Tensor, mono_y: Tensor, spread: Tensor | None = None) -> Tensor:
@@ -111,6 +111,11 @@ class DualCamNet(nn.Module):
 
     def num_params(self) -> int:
         return sum(p.numel() for p in self.parameters())
+
+
+def residue_kept(gate: Tensor | float, spread: Tensor) -> Tensor:
+    """The share of the residue the gate keeps: 1 - min(1, g * spread), all of it where W settles on one colour."""
+    return 1 - torch.clamp(gate * spread, 0, 1)
 
 
 def spread_around(mean: Tensor, mean_of_squares: Tensor) -> Tensor:
